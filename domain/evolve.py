@@ -1,0 +1,284 @@
+"""evolve(world, event) -> world: the only code that changes the world.
+
+``step`` decides events and applies each one here as soon as it is decided, so the
+state a tick leaves behind is, by construction, the fold of its events. The world is
+mutated in place and returned (copying a world per event would cost more than the
+whole match); callers that need the old state take a snapshot first.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from domain.orderbook import Order, OrderBook
+from domain.rules import ROLES
+from domain.state import HOUSE_FEES, HOUSE_LENDING, Account, Company, World
+from schemas import events as ev
+from schemas.enums import AgentStatus, Intent, OrderType
+
+Handler = Callable[[World, Any], None]
+_HANDLERS: dict[type, Handler] = {}
+
+
+def _on(event_type: type) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        _HANDLERS[event_type] = handler
+        return handler
+
+    return register
+
+
+def evolve(world: World, event: ev.EventBase) -> World:
+    handler = _HANDLERS.get(type(event))
+    if handler is not None:
+        handler(world, event)
+    world.version += 1
+    return world
+
+
+@_on(ev.SeasonStarted)
+def _season_started(world: World, e: ev.SeasonStarted) -> None:
+    world.seed, world.config, world.started = e.seed, e.config, True
+    world.regime = e.config.regime
+    for c in e.companies:
+        world.companies[c.symbol] = Company(
+            symbol=c.symbol,
+            name=c.name,
+            sector=c.sector,
+            shares_outstanding=c.shares_outstanding,
+            revenue=c.revenue,
+            profit=c.profit,
+            cash=c.cash,
+            debt=c.debt,
+            volatility_bps=c.volatility_bps,
+            beta_pct=c.beta_pct,
+            fair_value=c.initial_price,
+            last_price=c.initial_price,
+            prev_close=c.initial_price,
+            day_open=c.initial_price,
+        )
+        world.books[c.symbol] = OrderBook(c.symbol)
+        world.stops[c.symbol] = {}
+    for a in e.builtin_agents:
+        account = Account(
+            agent_id=a.agent_id,
+            name=a.name,
+            role=a.role,
+            max_leverage=ROLES[a.role].max_leverage,
+            cash=a.cash,
+            strategy=a.strategy,
+            starting_cash=a.cash,
+            positions={s: q for s, q in a.holdings.items() if q},
+        )
+        world.accounts[a.agent_id] = account
+        world.names[a.name] = a.agent_id
+
+
+@_on(ev.SeasonEnded)
+def _season_ended(world: World, _: ev.SeasonEnded) -> None:
+    world.ended, world.market_open = True, False
+
+
+@_on(ev.AgentRegistered)
+def _agent_registered(world: World, e: ev.AgentRegistered) -> None:
+    world.accounts[e.agent_id] = Account(
+        agent_id=e.agent_id,
+        name=e.name,
+        role=e.role,
+        max_leverage=e.max_leverage,
+        cash=e.cash,
+        callback_url=e.callback_url,
+        api_key_hash=e.api_key_hash,
+        starting_cash=e.cash,
+    )
+    world.names[e.name] = e.agent_id
+
+
+@_on(ev.OrderAccepted)
+def _order_accepted(world: World, e: ev.OrderAccepted) -> None:
+    order = Order(
+        order_id=e.order_id,
+        agent_id=e.agent_id,
+        symbol=e.symbol,
+        side=e.side.value,
+        intent=e.intent.value,
+        order_type=e.order_type.value,
+        price=e.price or 0,
+        quantity=e.quantity,
+        remaining=e.quantity,
+        reserved=e.reserved,
+        tick=e.tick,
+    )
+    world.orders[e.order_id] = order
+    world.next_order_id = e.order_id + 1
+    account = world.accounts[e.agent_id]
+    account.open_orders[e.order_id] = None
+    account.reserved += e.reserved
+    _hold(account, order, e.quantity)
+    if e.order_type is OrderType.LIMIT:
+        world.books[e.symbol].rest(order)
+    elif e.order_type is OrderType.STOP:
+        world.stops[e.symbol][e.order_id] = None
+
+
+def _hold(account: Account, order: Order, quantity: int) -> None:
+    """Shares (SELL) or short (COVER) an open order holds so they can't be used twice."""
+    if order.intent == Intent.SELL:
+        account.selling[order.symbol] = account.selling.get(order.symbol, 0) + quantity
+        if account.selling[order.symbol] == 0:
+            del account.selling[order.symbol]
+    elif order.intent == Intent.COVER:
+        account.covering[order.symbol] = account.covering.get(order.symbol, 0) + quantity
+        if account.covering[order.symbol] == 0:
+            del account.covering[order.symbol]
+
+
+@_on(ev.OrderTriggered)
+def _order_triggered(world: World, e: ev.OrderTriggered) -> None:
+    del world.stops[e.symbol][e.order_id]
+
+
+@_on(ev.TradeExecuted)
+def _trade_executed(world: World, e: ev.TradeExecuted) -> None:
+    notional = e.price * e.quantity
+    accounts = world.accounts
+    buyer, seller = accounts[e.buyer_id], accounts[e.seller_id]
+    buyer.cash -= notional + e.buyer_fee
+    seller.cash += notional - e.seller_fee
+    world.house[HOUSE_FEES] += e.buyer_fee + e.seller_fee
+    _move(buyer, e.symbol, e.quantity)
+    _move(seller, e.symbol, -e.quantity)
+    _consume(world, e.buy_order_id, e.quantity)
+    _consume(world, e.sell_order_id, e.quantity)
+    company = world.companies[e.symbol]
+    company.last_price = e.price
+    company.day_volume += e.quantity
+    world.next_trade_id = e.trade_id + 1
+
+
+def _move(account: Account, symbol: str, delta: int) -> None:
+    quantity = account.positions.get(symbol, 0) + delta
+    if quantity:
+        account.positions[symbol] = quantity
+    else:
+        account.positions.pop(symbol, None)
+
+
+def _consume(world: World, order_id: int, quantity: int) -> None:
+    order = world.orders[order_id]
+    if order.order_type == OrderType.LIMIT:
+        world.books[order.symbol].fill(order_id, quantity)
+    else:
+        order.remaining -= quantity
+    account = world.accounts[order.agent_id]
+    _hold(account, order, -quantity)
+    if order.reserved:
+        release = order.reserved if order.remaining == 0 else quantity * order.price
+        order.reserved -= release
+        account.reserved -= release
+    if order.remaining == 0:
+        _close(world, account, order)
+
+
+def _close(world: World, account: Account, order: Order) -> None:
+    del world.orders[order.order_id]
+    del account.open_orders[order.order_id]
+
+
+def _withdraw(world: World, order_id: int) -> None:
+    """Take an open order out wherever it is, releasing what it held."""
+    order = world.orders[order_id]
+    if order.order_type == OrderType.LIMIT:  # a LIMIT order rests from acceptance on
+        world.books[order.symbol].remove(order_id)
+    world.stops[order.symbol].pop(order_id, None)
+    account = world.accounts[order.agent_id]
+    account.reserved -= order.reserved
+    order.reserved = 0
+    _hold(account, order, -order.remaining)
+    _close(world, account, order)
+
+
+@_on(ev.OrderCancelled)
+def _order_cancelled(world: World, e: ev.OrderCancelled) -> None:
+    _withdraw(world, e.order_id)
+
+
+@_on(ev.OrderExpired)
+def _order_expired(world: World, e: ev.OrderExpired) -> None:
+    _withdraw(world, e.order_id)
+
+
+@_on(ev.MarginCalled)
+def _margin_called(world: World, e: ev.MarginCalled) -> None:
+    world.accounts[e.agent_id].margin_deadline = e.deadline_tick
+
+
+@_on(ev.MarginCallMet)
+def _margin_met(world: World, e: ev.MarginCallMet) -> None:
+    world.accounts[e.agent_id].margin_deadline = None
+
+
+@_on(ev.PositionLiquidated)
+def _liquidated(world: World, e: ev.PositionLiquidated) -> None:
+    world.accounts[e.agent_id].margin_deadline = None
+
+
+@_on(ev.AgentBankrupted)
+def _bankrupted(world: World, e: ev.AgentBankrupted) -> None:
+    account = world.accounts[e.agent_id]
+    account.status, account.margin_deadline = AgentStatus.BANKRUPT, None
+
+
+@_on(ev.AgentStatusChanged)
+def _status_changed(world: World, e: ev.AgentStatusChanged) -> None:
+    world.accounts[e.agent_id].status = e.status
+
+
+@_on(ev.BarClosed)
+def _bar_closed(world: World, e: ev.BarClosed) -> None:
+    world.companies[e.symbol].closes.append(e.close)
+
+
+@_on(ev.FundamentalsDrifted)
+def _fundamentals(world: World, e: ev.FundamentalsDrifted) -> None:
+    companies = world.companies
+    for symbol, value in e.fair_values.items():
+        companies[symbol].fair_value = value
+
+
+@_on(ev.EarningsReported)
+def _earnings(world: World, e: ev.EarningsReported) -> None:
+    company = world.companies[e.symbol]
+    company.revenue, company.profit, company.quarter = e.revenue, e.profit, e.quarter
+    company.fair_value = e.fair_value
+
+
+@_on(ev.RegimeChanged)
+def _regime(world: World, e: ev.RegimeChanged) -> None:
+    world.regime = e.regime
+    world.regime_pinned = e.command_id is not None
+
+
+@_on(ev.MarketOpened)
+def _opened(world: World, _: ev.MarketOpened) -> None:
+    world.market_open = True
+    for company in world.companies.values():
+        company.day_open, company.day_volume = company.last_price, 0
+
+
+@_on(ev.MarketClosed)
+def _closed(world: World, _: ev.MarketClosed) -> None:
+    world.market_open = False
+    for company in world.companies.values():
+        company.prev_close = company.last_price
+
+
+@_on(ev.BorrowFeeCharged)
+def _borrow_fee(world: World, e: ev.BorrowFeeCharged) -> None:
+    world.accounts[e.agent_id].cash -= e.amount
+    world.house[HOUSE_LENDING] += e.amount
+
+
+@_on(ev.TickClosed)
+def _tick_closed(world: World, e: ev.TickClosed) -> None:
+    world.tick = e.tick
+    world.last_command_seq = max(world.last_command_seq, e.last_command_seq)

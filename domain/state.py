@@ -1,0 +1,121 @@
+"""The world's state: plain mutable slotted classes, changed only by ``evolve``.
+
+Dicts here are insertion-ordered and every iteration that can reach an event or a hash
+goes through ``sorted(...)`` or an insertion order that is itself deterministic.
+"""
+
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+
+from domain.orderbook import Order, OrderBook
+from schemas.config import SeasonConfig
+from schemas.enums import AgentStatus, Regime, Role, Sector
+
+# uuid5 namespace for aggregate ids: ids are derived, never random.
+NAMESPACE = uuid.UUID("5b1f3c1e-7d55-4c4e-9a57-3f0d1c7a2b10")
+HOUSE_FEES = "house:fees"
+HOUSE_LENDING = "house:lending"
+HOUSE_ACCOUNTS = (HOUSE_FEES, HOUSE_LENDING)
+PRICE_MEMORY = 30  # closes kept per symbol for the built-in strategies
+
+
+def aggregate_id(kind: str, key: str) -> uuid.UUID:
+    return uuid.uuid5(NAMESPACE, f"{kind}/{key}")
+
+
+@dataclass(slots=True, eq=False)
+class Company:
+    symbol: str
+    name: str
+    sector: Sector
+    shares_outstanding: int
+    revenue: int
+    profit: int
+    cash: int
+    debt: int
+    volatility_bps: int
+    beta_pct: int
+    fair_value: int
+    last_price: int
+    prev_close: int
+    day_open: int
+    day_volume: int = 0
+    quarter: int = 0
+    closes: deque[int] = field(default_factory=lambda: deque(maxlen=PRICE_MEMORY))
+
+    @property
+    def id(self) -> uuid.UUID:
+        return aggregate_id("company", self.symbol)
+
+
+@dataclass(slots=True, eq=False)
+class Account:
+    """An agent's money and positions. Positions are long (>0) or short (<0)."""
+
+    agent_id: str
+    name: str
+    role: Role
+    max_leverage: int
+    cash: int
+    strategy: str = "external"  # built-in strategy name, or "external"
+    status: AgentStatus = AgentStatus.ACTIVE
+    positions: dict[str, int] = field(default_factory=dict)
+    open_orders: dict[int, None] = field(default_factory=dict)  # ordered set of order ids
+    reserved: int = 0  # buying power held by resting BUY/SHORT/COVER orders
+    selling: dict[str, int] = field(default_factory=dict)  # shares held by resting SELLs
+    covering: dict[str, int] = field(default_factory=dict)  # short held by resting COVERs
+    margin_deadline: int | None = None
+    callback_url: str | None = None
+    api_key_hash: str = ""
+    starting_cash: int = 0
+
+    @property
+    def id(self) -> uuid.UUID:
+        return aggregate_id("agent", self.agent_id)
+
+    @property
+    def builtin(self) -> bool:
+        return self.strategy != "external"
+
+
+@dataclass(slots=True, eq=False)
+class World:
+    """The season aggregate: companies, books, accounts and the market's clock."""
+
+    seed: int = 0
+    config: SeasonConfig = field(default_factory=SeasonConfig)
+    started: bool = False
+    ended: bool = False
+    tick: int = 0  # last closed tick
+    version: int = 0  # events applied
+    last_command_seq: int = 0
+    regime: Regime = Regime.NORMAL
+    regime_pinned: bool = False
+    market_open: bool = False
+    companies: dict[str, Company] = field(default_factory=dict)
+    books: dict[str, OrderBook] = field(default_factory=dict)
+    accounts: dict[str, Account] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # name -> agent id
+    house: dict[str, int] = field(default_factory=lambda: dict.fromkeys(HOUSE_ACCOUNTS, 0))
+    orders: dict[int, Order] = field(default_factory=dict)  # every open order
+    stops: dict[str, dict[int, None]] = field(default_factory=dict)  # pending STOPs by symbol
+    next_order_id: int = 1
+    next_trade_id: int = 1
+
+    @property
+    def id(self) -> uuid.UUID:
+        return aggregate_id("world", "season")
+
+    def mark(self, symbol: str) -> int:
+        return self.companies[symbol].last_price
+
+    def equity(self, account: Account) -> int:
+        companies = self.companies
+        return account.cash + sum(
+            qty * companies[sym].last_price for sym, qty in account.positions.items()
+        )
+
+    def exposure(self, account: Account) -> int:
+        companies = self.companies
+        return sum(abs(qty) * companies[sym].last_price for sym, qty in account.positions.items())

@@ -1,0 +1,132 @@
+"""The seeded genesis: listed companies and the built-in population with its holdings."""
+
+import random
+
+from domain.population import MM_TARGET_VALUE
+from domain.rng import generator
+from domain.rules import DOLLAR, ROLES, SECTORS
+from schemas.config import SeasonConfig
+from schemas.enums import Role, Sector
+from schemas.events import BuiltinAgent, CompanyListing
+
+_SYLLABLES = (
+    "ap",
+    "ex",
+    "nov",
+    "ter",
+    "lu",
+    "mar",
+    "zen",
+    "qui",
+    "or",
+    "vel",
+    "tra",
+    "kor",
+    "syn",
+    "dyn",
+    "pax",
+    "lum",
+    "cor",
+    "vex",
+    "ion",
+    "ar",
+    "ba",
+    "ri",
+    "so",
+    "ta",
+)
+_SUFFIX: dict[Sector, str] = {
+    Sector.TECHNOLOGY: "Systems",
+    Sector.FINANCE: "Capital",
+    Sector.HEALTHCARE: "Health",
+    Sector.CONSUMER: "Brands",
+    Sector.ENERGY: "Energy",
+    Sector.INDUSTRIAL: "Industries",
+    Sector.CRYPTO: "Chain",
+    Sector.REAL_ESTATE: "Realty",
+    Sector.MEME: "Moonshot",
+    Sector.UTILITIES: "Power",
+}
+
+
+def _sector_plan(count: int) -> list[Sector]:
+    """Sectors in proportion to their weight, largest remainders first (deterministic)."""
+    quotas = [(s, count * r.weight) for s, r in SECTORS.items()]
+    plan = [s for s, q in quotas for _ in range(q // 100)]
+    by_remainder = sorted(quotas, key=lambda sq: (-(sq[1] % 100), list(SECTORS).index(sq[0])))
+    plan += [s for s, _ in by_remainder[: count - len(plan)]]
+    return plan
+
+
+def _name(rng: random.Random) -> str:
+    return "".join(_SYLLABLES[rng.randrange(len(_SYLLABLES))] for _ in range(2)).capitalize()
+
+
+def companies(seed: int, config: SeasonConfig) -> tuple[CompanyListing, ...]:
+    rng = generator(seed, 0, "universe")
+    listings: list[CompanyListing] = []
+    symbols: set[str] = set()  # membership only: never iterated
+    for sector in _sector_plan(config.symbols):
+        name = _name(rng)
+        symbol = name[:4].upper()
+        while symbol in symbols:
+            symbol = (name[:3] + chr(ord("A") + rng.randrange(26))).upper()
+        symbols.add(symbol)
+        price = rng.randrange(10 * DOLLAR, 400 * DOLLAR)
+        shares = rng.randrange(20, 2_000) * 1_000_000
+        revenue = price * shares // rng.randrange(2, 12)  # price/sales of 2..12
+        listings.append(
+            CompanyListing(
+                symbol=symbol,
+                name=f"{name} {_SUFFIX[sector]}",
+                sector=sector,
+                shares_outstanding=shares,
+                revenue=revenue,
+                profit=revenue * rng.randrange(-5, 30) // 100,
+                cash=revenue * rng.randrange(5, 60) // 100,
+                debt=revenue * rng.randrange(0, 80) // 100,
+                initial_price=price,
+                volatility_bps=SECTORS[sector].daily_vol_bps,
+                beta_pct=SECTORS[sector].beta_pct,
+            )
+        )
+    return tuple(sorted(listings, key=lambda c: c.symbol))
+
+
+# What each built-in strategy starts with: role, cash, and shares worth this much (cents)
+# in every symbol.
+_ENDOWMENT: dict[str, tuple[Role, int, int]] = {
+    "market_maker": (Role.MARKET_MAKER, ROLES[Role.MARKET_MAKER].starting_cash, MM_TARGET_VALUE),
+    "noise": (Role.RETAIL_TRADER, 500_000 * DOLLAR, 20_000 * DOLLAR),
+    "momentum": (Role.QUANT, 5_000_000 * DOLLAR, 100_000 * DOLLAR),
+    "value": (Role.HEDGE_FUND_MANAGER, 10_000_000 * DOLLAR, 200_000 * DOLLAR),
+}
+_PREFIX = {"market_maker": "mm", "noise": "noise", "momentum": "mom", "value": "val"}
+
+
+def builtin_agents(
+    config: SeasonConfig, listings: tuple[CompanyListing, ...]
+) -> tuple[BuiltinAgent, ...]:
+    counts = {
+        "market_maker": config.population.market_makers,
+        "noise": config.population.noise_traders,
+        "momentum": config.population.momentum_traders,
+        "value": config.population.value_traders,
+    }
+    agents: list[BuiltinAgent] = []
+    for strategy, count in counts.items():
+        role, cash, value_per_symbol = _ENDOWMENT[strategy]
+        for n in range(1, count + 1):
+            holdings = {c.symbol: max(1, value_per_symbol // c.initial_price) for c in listings}
+            agent_id = f"{_PREFIX[strategy]}-{n}"
+            agents.append(
+                BuiltinAgent(
+                    agent_id=agent_id,
+                    name=agent_id,
+                    role=role,
+                    strategy=strategy,
+                    cash=cash,
+                    holdings=holdings,
+                )
+            )
+    return tuple(agents)

@@ -1,0 +1,195 @@
+"""Commands: what agents and operators ask for. Imperative names, one per action.
+
+A command on the log is wrapped in nothing: its ``agent_id`` is set by the gateway from the
+authenticated key, and its ``command_id`` is the agent's idempotency key.
+"""
+
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, TypeAdapter, model_validator
+
+from schemas import limits
+from schemas.base import Message
+from schemas.config import SeasonConfig
+from schemas.enums import OrderType, Regime, Role
+
+Symbol = Annotated[str, Field(pattern=limits.SYMBOL_PATTERN, description="Ticker, e.g. APEX")]
+Quantity = Annotated[int, Field(ge=limits.MIN_QUANTITY, le=limits.MAX_QUANTITY)]
+PriceCents = Annotated[int, Field(ge=limits.MIN_PRICE_CENTS, le=limits.MAX_PRICE_CENTS)]
+CommandId = Annotated[str, Field(pattern=limits.COMMAND_ID_PATTERN)]
+AgentId = Annotated[str, Field(pattern=limits.AGENT_ID_PATTERN)]
+
+
+class CommandBase(Message):
+    type: str
+    command_id: CommandId
+    agent_id: AgentId
+
+
+class OrderCommand(CommandBase):
+    symbol: Symbol
+    order_type: OrderType = OrderType.LIMIT
+    quantity: Quantity
+    price: PriceCents | None = Field(
+        default=None, description="Limit price (LIMIT) or trigger price (STOP), in cents"
+    )
+
+    @model_validator(mode="after")
+    def _price_matches_type(self) -> Self:
+        if self.order_type is OrderType.MARKET and self.price is not None:
+            raise ValueError("a MARKET order takes no price")
+        if self.order_type is not OrderType.MARKET and self.price is None:
+            raise ValueError(f"a {self.order_type.value} order needs a price")
+        return self
+
+
+class Buy(OrderCommand):
+    """Buy shares to open or add to a long position."""
+
+    type: Literal["BUY"] = "BUY"
+
+
+class Sell(OrderCommand):
+    """Sell shares you hold."""
+
+    type: Literal["SELL"] = "SELL"
+
+
+class Short(OrderCommand):
+    """Sell borrowed shares, opening or adding to a short position (needs margin)."""
+
+    type: Literal["SHORT"] = "SHORT"
+
+
+class Cover(OrderCommand):
+    """Buy back borrowed shares, reducing a short position."""
+
+    type: Literal["COVER"] = "COVER"
+
+
+class CancelOrder(CommandBase):
+    type: Literal["CANCEL_ORDER"] = "CANCEL_ORDER"
+    order_id: Annotated[int, Field(ge=1)]
+
+
+class Rumor(CommandBase):
+    type: Literal["RUMOR"] = "RUMOR"
+    symbol: Symbol
+    content: Annotated[str, Field(min_length=1, max_length=limits.MAX_RUMOR_CHARS)]
+
+
+class Ally(CommandBase):
+    type: Literal["ALLY"] = "ALLY"
+    target_agent_id: AgentId
+    proposal: Annotated[str, Field(min_length=1, max_length=limits.MAX_PROPOSAL_CHARS)]
+
+
+class SendMessage(CommandBase):
+    type: Literal["MESSAGE"] = "MESSAGE"
+    target_agent_id: AgentId
+    content: Annotated[str, Field(min_length=1, max_length=limits.MAX_MESSAGE_CHARS)]
+
+
+class Bribe(CommandBase):
+    type: Literal["BRIBE"] = "BRIBE"
+    target_agent_id: AgentId
+    amount: Annotated[int, Field(ge=1, le=limits.MAX_BRIBE_CENTS, description="cents")]
+
+
+class Whistleblow(CommandBase):
+    type: Literal["WHISTLEBLOW"] = "WHISTLEBLOW"
+    target_agent_id: AgentId
+    evidence: Annotated[str, Field(min_length=1, max_length=limits.MAX_EVIDENCE_CHARS)]
+
+
+class Flee(CommandBase):
+    type: Literal["FLEE"] = "FLEE"
+    destination: Annotated[str, Field(min_length=1, max_length=limits.MAX_NAME_CHARS)]
+
+
+class RegisterAgent(CommandBase):
+    """Published by the gateway on registration; ``agent_id`` is minted there."""
+
+    type: Literal["REGISTER_AGENT"] = "REGISTER_AGENT"
+    name: Annotated[str, Field(min_length=1, max_length=limits.MAX_NAME_CHARS)]
+    role: Role
+    callback_url: str | None = None
+    api_key_hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+OPERATOR_ID = "operator"
+
+
+class StopSeason(CommandBase):
+    """Operator: close the season at the end of this tick; its streams are then sealed."""
+
+    type: Literal["STOP_SEASON"] = "STOP_SEASON"
+
+
+class SetRegime(CommandBase):
+    """Operator: switch the market regime (drift and volatility of fundamentals)."""
+
+    type: Literal["SET_REGIME"] = "SET_REGIME"
+    regime: Regime
+
+
+class StartSeason(CommandBase):
+    """Operator: the first command of every season; its seed and config fix the genesis."""
+
+    type: Literal["START_SEASON"] = "START_SEASON"
+    seed: Annotated[int, Field(ge=0, lt=2**63)]
+    config: SeasonConfig = SeasonConfig()
+
+
+OrderCommandT = Buy | Sell | Short | Cover
+AgentAction = Annotated[
+    Buy
+    | Sell
+    | Short
+    | Cover
+    | CancelOrder
+    | Rumor
+    | Ally
+    | SendMessage
+    | Bribe
+    | Whistleblow
+    | Flee,
+    Field(discriminator="type"),
+]
+Command = Annotated[
+    Buy
+    | Sell
+    | Short
+    | Cover
+    | CancelOrder
+    | Rumor
+    | Ally
+    | SendMessage
+    | Bribe
+    | Whistleblow
+    | Flee
+    | RegisterAgent
+    | StartSeason
+    | StopSeason
+    | SetRegime,
+    Field(discriminator="type"),
+]
+COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)
+AGENT_ACTION_ADAPTER: TypeAdapter[AgentAction] = TypeAdapter(AgentAction)
+
+
+class Malformed(Message):
+    """Not a command: bytes from the command stream that did not validate.
+
+    The engine hands these to the domain so that they, too, get a rejection event.
+    """
+
+    type: Literal["MALFORMED"] = "MALFORMED"
+    command_id: str
+    agent_id: str
+    error: str
+
+
+def parse_command(raw: bytes) -> Command:
+    """Validate JSON bytes as a command; raises ``pydantic.ValidationError``."""
+    return COMMAND_ADAPTER.validate_json(raw)

@@ -1,0 +1,104 @@
+"""Closed vocabularies shared by commands, events and read models."""
+
+from enum import StrEnum
+
+
+class Side(StrEnum):
+    BUY = "BUY"
+    SELL = "SELL"
+
+
+class Intent(StrEnum):
+    """What an order does to a position: open/close a long (BUY/SELL) or a short."""
+
+    BUY = "BUY"
+    SELL = "SELL"
+    SHORT = "SHORT"
+    COVER = "COVER"
+
+
+class OrderType(StrEnum):
+    MARKET = "MARKET"
+    LIMIT = "LIMIT"
+    STOP = "STOP"
+
+
+class Role(StrEnum):
+    HEDGE_FUND_MANAGER = "hedge_fund_manager"
+    RETAIL_TRADER = "retail_trader"
+    CEO = "ceo"
+    INVESTMENT_BANKER = "investment_banker"
+    FINANCIAL_JOURNALIST = "financial_journalist"
+    SEC_INVESTIGATOR = "sec_investigator"
+    WHISTLEBLOWER = "whistleblower"
+    QUANT = "quant"
+    INFLUENCER = "influencer"
+    MARKET_MAKER = "market_maker"
+
+
+class Regime(StrEnum):
+    NORMAL = "normal"
+    BULL = "bull"
+    BEAR = "bear"
+    CRASH = "crash"
+    BUBBLE = "bubble"
+
+
+class Sector(StrEnum):
+    TECHNOLOGY = "Technology"
+    FINANCE = "Finance"
+    HEALTHCARE = "Healthcare"
+    ENERGY = "Energy"
+    CONSUMER = "Consumer"
+    INDUSTRIAL = "Industrial"
+    REAL_ESTATE = "Real Estate"
+    UTILITIES = "Utilities"
+    CRYPTO = "Crypto"
+    MEME = "Meme"
+
+
+class AgentStatus(StrEnum):
+    ACTIVE = "active"
+    BANKRUPT = "bankrupt"
+    FLED = "fled"
+    IMPRISONED = "imprisoned"
+
+
+class RejectReason(StrEnum):
+    """Machine-readable reasons for refusing a command. Agents switch on these."""
+
+    MALFORMED = "malformed"
+    UNKNOWN_AGENT = "unknown_agent"
+    AGENT_NOT_ACTIVE = "agent_not_active"
+    AGENT_EXISTS = "agent_exists"
+    NAME_TAKEN = "name_taken"
+    UNKNOWN_SYMBOL = "unknown_symbol"
+    BAD_QUANTITY = "bad_quantity"
+    BAD_PRICE = "bad_price"
+    PRICE_OUT_OF_BAND = "price_out_of_band"
+    MARKET_CLOSED = "market_closed"
+    SEASON_NOT_RUNNING = "season_not_running"
+    INSUFFICIENT_BUYING_POWER = "insufficient_buying_power"
+    INSUFFICIENT_SHARES = "insufficient_shares"
+    INSUFFICIENT_SHORT = "insufficient_short_position"
+    INSUFFICIENT_CASH = "insufficient_cash"
+    POSITION_IS_SHORT = "position_is_short"
+    POSITION_IS_LONG = "position_is_long"
+    NO_LIQUIDITY = "no_liquidity"
+    UNKNOWN_ORDER = "unknown_order"
+    NOT_YOUR_ORDER = "not_your_order"
+    UNKNOWN_TARGET = "unknown_target"
+    SELF_TARGET = "self_target"
+    NOT_OPERATOR = "not_operator"
+    BAD_AMOUNT = "bad_amount"
+
+
+class CancelReason(StrEnum):
+    BY_AGENT = "by_agent"
+    MARKET_REMAINDER = "market_remainder"
+    SELF_TRADE = "self_trade_prevented"
+    BUYING_POWER = "insufficient_buying_power"
+    LIQUIDATION = "liquidation"
+    BANKRUPTCY = "bankruptcy"
+    AGENT_LEFT = "agent_left"
+    SEASON_END = "season_end"

@@ -1,0 +1,320 @@
+"""Events: what happened. Past tense, frozen, versioned; the log is made of these.
+
+Every event carries the ``tick`` it happened in. Money and prices are integer cents,
+quantities integer shares.
+"""
+
+from typing import Annotated, Literal
+
+from pydantic import Field, TypeAdapter
+
+from schemas.base import Message
+from schemas.config import SeasonConfig
+from schemas.enums import (
+    AgentStatus,
+    CancelReason,
+    Intent,
+    OrderType,
+    Regime,
+    RejectReason,
+    Role,
+    Sector,
+    Side,
+)
+
+
+class EventBase(Message):
+    tick: int
+
+
+class CompanyListing(Message):
+    symbol: str
+    name: str
+    sector: Sector
+    shares_outstanding: int
+    revenue: int
+    profit: int
+    cash: int
+    debt: int
+    initial_price: int
+    volatility_bps: int
+    beta_pct: int
+
+
+class BuiltinAgent(Message):
+    agent_id: str
+    name: str
+    role: Role
+    strategy: str
+    cash: int
+    holdings: dict[str, int]
+
+
+class SeasonStarted(EventBase):
+    type: Literal["SeasonStarted"] = "SeasonStarted"
+    command_id: str
+    seed: int
+    config: SeasonConfig
+    start_time: str
+    companies: tuple[CompanyListing, ...]
+    builtin_agents: tuple[BuiltinAgent, ...]
+
+
+class SeasonEnded(EventBase):
+    type: Literal["SeasonEnded"] = "SeasonEnded"
+    command_id: str
+    reason: str
+
+
+class AgentRegistered(EventBase):
+    type: Literal["AgentRegistered"] = "AgentRegistered"
+    command_id: str
+    agent_id: str
+    name: str
+    role: Role
+    cash: int
+    max_leverage: int
+    callback_url: str | None
+    api_key_hash: str
+
+
+class CommandRejected(EventBase):
+    """A non-order command that was refused (orders get ``OrderRejected``)."""
+
+    type: Literal["CommandRejected"] = "CommandRejected"
+    command_id: str
+    agent_id: str
+    command_type: str
+    reason: RejectReason
+    detail: str
+
+
+class OrderAccepted(EventBase):
+    type: Literal["OrderAccepted"] = "OrderAccepted"
+    command_id: str
+    order_id: int
+    agent_id: str
+    symbol: str
+    intent: Intent
+    side: Side
+    order_type: OrderType
+    quantity: int
+    price: int | None
+    reserved: int = Field(description="buying power held for a resting order, in cents")
+
+
+class OrderRejected(EventBase):
+    type: Literal["OrderRejected"] = "OrderRejected"
+    command_id: str
+    agent_id: str
+    command_type: str
+    symbol: str | None
+    reason: RejectReason
+    detail: str
+
+
+class OrderTriggered(EventBase):
+    """A STOP order's trigger price was reached; it now executes as a market order."""
+
+    type: Literal["OrderTriggered"] = "OrderTriggered"
+    order_id: int
+    symbol: str
+    last_price: int
+
+
+class TradeExecuted(EventBase):
+    type: Literal["TradeExecuted"] = "TradeExecuted"
+    trade_id: int
+    symbol: str
+    price: int
+    quantity: int
+    buy_order_id: int
+    sell_order_id: int
+    buyer_id: str
+    seller_id: str
+    buyer_fee: int
+    seller_fee: int
+    aggressor: Side
+
+
+class OrderCancelled(EventBase):
+    type: Literal["OrderCancelled"] = "OrderCancelled"
+    order_id: int
+    agent_id: str
+    symbol: str
+    remaining: int
+    reason: CancelReason
+    command_id: str | None = None
+
+
+class OrderExpired(EventBase):
+    """A resting day order left at the close."""
+
+    type: Literal["OrderExpired"] = "OrderExpired"
+    order_id: int
+    agent_id: str
+    symbol: str
+    remaining: int
+
+
+class PositionChanged(EventBase):
+    """Summary at tick close of an agent's position in a symbol that traded this tick."""
+
+    type: Literal["PositionChanged"] = "PositionChanged"
+    agent_id: str
+    symbol: str
+    quantity: int
+    cash: int
+
+
+class MarginCalled(EventBase):
+    type: Literal["MarginCalled"] = "MarginCalled"
+    agent_id: str
+    equity: int
+    maintenance: int
+    deadline_tick: int
+
+
+class MarginCallMet(EventBase):
+    type: Literal["MarginCallMet"] = "MarginCallMet"
+    agent_id: str
+    equity: int
+
+
+class PositionLiquidated(EventBase):
+    type: Literal["PositionLiquidated"] = "PositionLiquidated"
+    agent_id: str
+    symbol: str
+    quantity: int
+    remaining: int
+
+
+class AgentBankrupted(EventBase):
+    type: Literal["AgentBankrupted"] = "AgentBankrupted"
+    agent_id: str
+    net_worth: int
+
+
+class AgentStatusChanged(EventBase):
+    type: Literal["AgentStatusChanged"] = "AgentStatusChanged"
+    agent_id: str
+    status: AgentStatus
+    reason: str
+
+
+class BarClosed(EventBase):
+    """One tick's OHLCV for a symbol that traded."""
+
+    type: Literal["BarClosed"] = "BarClosed"
+    symbol: str
+    open: int
+    high: int
+    low: int
+    close: int
+    volume: int
+    notional: int
+    trades: int
+
+
+class FundamentalsDrifted(EventBase):
+    """Each tick's move of every company's fundamental value (cents per share)."""
+
+    type: Literal["FundamentalsDrifted"] = "FundamentalsDrifted"
+    fair_values: dict[str, int]
+
+
+class EarningsReported(EventBase):
+    type: Literal["EarningsReported"] = "EarningsReported"
+    symbol: str
+    quarter: int
+    revenue: int
+    profit: int
+    eps: int
+    surprise_bps: int
+    fair_value: int
+
+
+class RegimeChanged(EventBase):
+    type: Literal["RegimeChanged"] = "RegimeChanged"
+    regime: Regime
+    command_id: str | None
+
+
+class MarketOpened(EventBase):
+    type: Literal["MarketOpened"] = "MarketOpened"
+    day: int
+
+
+class MarketClosed(EventBase):
+    type: Literal["MarketClosed"] = "MarketClosed"
+    day: int
+
+
+class BorrowFeeCharged(EventBase):
+    type: Literal["BorrowFeeCharged"] = "BorrowFeeCharged"
+    agent_id: str
+    symbol: str
+    amount: int
+
+
+class SocialActionRecorded(EventBase):
+    """RUMOR, ALLY, MESSAGE, BRIBE, WHISTLEBLOW or FLEE, validated and recorded.
+
+    Their consequences (news, investigations, transfers) arrive with the legal and social
+    system; until then ``note`` says so.
+    """
+
+    type: Literal["SocialActionRecorded"] = "SocialActionRecorded"
+    command_id: str
+    agent_id: str
+    action: str
+    target_agent_id: str | None = None
+    symbol: str | None = None
+    amount: int | None = None
+    text: str = ""
+    note: str
+
+
+class TickClosed(EventBase):
+    type: Literal["TickClosed"] = "TickClosed"
+    sim_time: str
+    first_command_seq: int
+    last_command_seq: int
+    commands: int
+    events: int
+    state_hash: str
+
+
+Event = Annotated[
+    SeasonStarted
+    | SeasonEnded
+    | AgentRegistered
+    | CommandRejected
+    | OrderAccepted
+    | OrderRejected
+    | OrderTriggered
+    | TradeExecuted
+    | OrderCancelled
+    | OrderExpired
+    | PositionChanged
+    | MarginCalled
+    | MarginCallMet
+    | PositionLiquidated
+    | AgentBankrupted
+    | AgentStatusChanged
+    | BarClosed
+    | FundamentalsDrifted
+    | EarningsReported
+    | RegimeChanged
+    | MarketOpened
+    | MarketClosed
+    | BorrowFeeCharged
+    | SocialActionRecorded
+    | TickClosed,
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def parse_event(raw: bytes) -> Event:
+    return EVENT_ADAPTER.validate_json(raw)

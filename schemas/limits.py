@@ -1,0 +1,16 @@
+"""Limits shared by the gateway's validation and the domain's own checks."""
+
+MIN_QUANTITY = 1
+MAX_QUANTITY = 1_000_000
+MIN_PRICE_CENTS = 1  # $0.01
+MAX_PRICE_CENTS = 100_000_000  # $1,000,000
+MAX_RUMOR_CHARS = 280
+MAX_MESSAGE_CHARS = 500
+MAX_PROPOSAL_CHARS = 500
+MAX_EVIDENCE_CHARS = 2_000
+MAX_NAME_CHARS = 40
+MAX_COMMAND_ID_CHARS = 64
+MAX_BRIBE_CENTS = 1_000_000_000_00  # $1bn: a sanity cap; cash decides the real limit
+SYMBOL_PATTERN = r"^[A-Z]{1,5}$"
+COMMAND_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,64}$"
+AGENT_ID_PATTERN = r"^[A-Za-z0-9_\-]{1,64}$"
