@@ -51,6 +51,7 @@ def _season_started(world: World, e: ev.SeasonStarted) -> None:
             debt=c.debt,
             volatility_bps=c.volatility_bps,
             beta_pct=c.beta_pct,
+            initial_price=c.initial_price,
             fair_value=c.initial_price,
             last_price=c.initial_price,
             prev_close=c.initial_price,

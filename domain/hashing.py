@@ -41,6 +41,7 @@ _COMPANY_FIELDS = (
     "debt",
     "volatility_bps",
     "beta_pct",
+    "initial_price",
     "fair_value",
     "last_price",
     "prev_close",

@@ -37,11 +37,7 @@ def simulate(
 ) -> list[ev.EventBase]:
     """Genesis (tick 0) then ``ticks`` ticks; ``commands(world, tick)`` feeds each tick."""
     world = World()
-    # Genesis: the seed is not known to the world until SeasonStarted, so tick 0's
-    # context uses the command's seed directly.
-    start = start_command(seed, config)
-    genesis_ctx = TickContext(0, clock.SEASON_START, generator(seed, 0, "tick"))
-    events = step(world, [start], genesis_ctx)
+    events = step(world, [start_command(seed, config)], context_for(world, 0))
     for tick in range(1, ticks + 1):
         batch = commands(world, tick) if commands else ()
         events.extend(step(world, batch, context_for(world, tick)))

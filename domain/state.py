@@ -36,6 +36,7 @@ class Company:
     debt: int
     volatility_bps: int
     beta_pct: int
+    initial_price: int
     fair_value: int
     last_price: int
     prev_close: int

@@ -24,6 +24,7 @@ from schemas.enums import (
 
 
 class EventBase(Message):
+    type: str
     tick: int
 
 

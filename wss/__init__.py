@@ -1,0 +1,1 @@
+"""WallStreetSim: an event-sourced AI-agent stock market on NATS JetStream."""

@@ -1,0 +1,88 @@
+"""The single-writer lease: one engine per season, handed over only when it goes stale.
+
+A key per season in a JetStream KV bucket, written with compare-and-set on its revision.
+The holder renews it every tick (and at least every ``ttl/3`` while idle); a second
+engine finds a fresh lease and refuses to start. After ``kill -9`` the lease goes stale
+within ``ttl`` seconds and a restarted engine takes it over. The log itself is guarded
+too: events carry ``Nats-Expected-Last-Sequence``, so even a split-brain cannot
+interleave two writers' events.
+"""
+
+import contextlib
+import json
+import os
+import socket
+import time
+
+from nats.js import api
+from nats.js.client import JetStreamContext
+from nats.js.errors import APIError, KeyNotFoundError, KeyWrongLastSequenceError, NotFoundError
+from nats.js.kv import KeyValue
+
+from wss.errors import Fenced
+
+LEASES_BUCKET = "wss_leases"
+
+
+class Lease:
+    def __init__(self, js: JetStreamContext, season: str, ttl: float) -> None:
+        self.js, self.season, self.ttl = js, season, ttl
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"
+        self._revision: int | None = None
+        self._renewed = 0.0
+
+    async def _bucket(self) -> KeyValue:
+        try:
+            return await self.js.key_value(LEASES_BUCKET)
+        except (NotFoundError, APIError):
+            return await self.js.create_key_value(
+                api.KeyValueConfig(bucket=LEASES_BUCKET, storage=api.StorageType.FILE, history=1)
+            )
+
+    def _value(self) -> bytes:
+        return json.dumps({"owner": self.owner, "renewed": time.time()}).encode()
+
+    async def acquire(self) -> None:
+        kv = await self._bucket()
+        try:
+            entry = await kv.get(self.season)
+        except KeyNotFoundError:
+            entry = None
+        if entry is None or not entry.value:
+            try:
+                self._revision = await kv.create(self.season, self._value())
+            except (KeyWrongLastSequenceError, APIError):
+                raise Fenced(f"season {self.season} is being started by another engine") from None
+        else:
+            held = json.loads(entry.value)
+            age = time.time() - float(held["renewed"])
+            if age < self.ttl:
+                raise Fenced(
+                    f"season {self.season} is already running elsewhere ({held['owner']}, "
+                    f"renewed {age:.1f}s ago); stop it first"
+                )
+            try:
+                self._revision = await kv.update(self.season, self._value(), last=entry.revision)
+            except (KeyWrongLastSequenceError, APIError):
+                raise Fenced(f"season {self.season} was taken over by another engine") from None
+        self._renewed = time.monotonic()
+
+    async def renew(self, force: bool = False) -> None:
+        """Renew when a third of the ttl has passed (or always with ``force``)."""
+        if not force and time.monotonic() - self._renewed < self.ttl / 3:
+            return
+        kv = await self._bucket()
+        try:
+            self._revision = await kv.update(self.season, self._value(), last=self._revision)
+        except (KeyWrongLastSequenceError, APIError):
+            raise Fenced(f"season {self.season}: lease lost to another engine; stopping") from None
+        self._renewed = time.monotonic()
+
+    async def release(self) -> None:
+        if self._revision is None:
+            return
+        kv = await self._bucket()
+        # If someone else holds it now, there is nothing of ours to release.
+        with contextlib.suppress(KeyWrongLastSequenceError, APIError):
+            await kv.delete(self.season, last=self._revision)
+        self._revision = None

@@ -1,0 +1,266 @@
+"""A season's log on JetStream: create, append commands, read ranges, publish ticks.
+
+Commands and events are read back with batched direct gets (pages of 1,000), which is
+exact about sequence ranges and needs no consumer state on the server. Events are
+appended with ``publish_async`` (pipelined), each carrying a deterministic
+``Nats-Msg-Id`` and ``Nats-Expected-Last-Sequence``, so an engine that lost the race to
+another writer gets "wrong last sequence" instead of interleaving its events.
+"""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from nats.aio.client import Client
+from nats.js import api
+from nats.js.client import JetStreamContext
+from nats.js.errors import APIError, KeyNotFoundError, NoKeysError, NotFoundError
+from pydantic import ValidationError
+
+from schemas.commands import Command, Malformed, parse_command
+from wss.errors import Fenced, SeasonNotFound, SeasonSealed
+from wss.eventstore.jetstream import JetStream as RawJetStream
+from wss.eventstore.jetstream import StoredMsg
+from wss.streams import (
+    EXPECTED_LAST_SEQUENCE,
+    MSG_ID,
+    SEASONS_BUCKET,
+    TICK_HEADER,
+    SeasonStreams,
+)
+
+CUT_HEADER = "Wss-Cut"  # the last command sequence the tick consumed: fixed before publishing
+PAGE = 1_000
+COMMAND_DEDUPE_SECONDS = 24 * 3600  # an agent's retry within a day acts once
+EVENT_DEDUPE_SECONDS = 3600  # restarts do not rely on it: they skip what is stored
+_WRONG_LAST_SEQUENCE = 10071
+
+
+@dataclass(frozen=True, slots=True)
+class SeasonInfo:
+    season: str
+    seed: int
+    status: str  # running | stopped | ended
+    created: str
+    tick: int = 0
+    state_hash: str = ""
+
+    def to_json(self) -> bytes:
+        return json.dumps(
+            {
+                "season": self.season,
+                "seed": self.seed,
+                "status": self.status,
+                "created": self.created,
+                "tick": self.tick,
+                "state_hash": self.state_hash,
+            }
+        ).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> "SeasonInfo":
+        return cls(**json.loads(raw))
+
+
+def decode_command(msg: StoredMsg) -> Command | Malformed:
+    """A command, or a Malformed stand-in that still names who sent what."""
+    try:
+        return parse_command(msg.data)
+    except ValidationError as error:
+        try:
+            raw: Any = json.loads(msg.data)
+        except ValueError:
+            raw = {}
+        raw = raw if isinstance(raw, dict) else {}
+        command_id = raw.get("command_id")
+        agent_id = raw.get("agent_id")
+        return Malformed(
+            command_id=command_id if isinstance(command_id, str) else f"seq-{msg.seq}",
+            agent_id=agent_id if isinstance(agent_id, str) else "unknown",
+            error=_summary(error),
+        )
+
+
+def _summary(error: ValidationError) -> str:
+    parts = [f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in error.errors()]
+    return "; ".join(parts)[:500]
+
+
+class SeasonLog:
+    """One season's two streams, and the season registry."""
+
+    def __init__(self, nc: Client, season: str) -> None:
+        self.nc = nc
+        self.js: JetStreamContext = nc.jetstream()
+        self.raw = RawJetStream(nc)
+        self.streams = SeasonStreams(season)
+        self._started = False
+
+    @property
+    def season(self) -> str:
+        return self.streams.season
+
+    async def _raw(self) -> RawJetStream:
+        if not self._started:
+            await self.raw.start()
+            self._started = True
+        return self.raw
+
+    # --- lifecycle -----------------------------------------------------------------
+
+    async def create(self, info: SeasonInfo) -> None:
+        s = self.streams
+        for name, subjects, window in (
+            (s.command_stream, s.command_subjects, COMMAND_DEDUPE_SECONDS),
+            (s.event_stream, s.event_subjects, EVENT_DEDUPE_SECONDS),
+        ):
+            await self.js.add_stream(
+                api.StreamConfig(
+                    name=name,
+                    subjects=[subjects],
+                    storage=api.StorageType.FILE,
+                    retention=api.RetentionPolicy.LIMITS,
+                    duplicate_window=window,
+                    allow_direct=True,
+                    deny_delete=True,
+                    deny_purge=True,
+                )
+            )
+        await self.save_info(info)
+
+    async def exists(self) -> bool:
+        try:
+            await self.js.stream_info(self.streams.event_stream)
+        except NotFoundError:
+            return False
+        return True
+
+    async def require(self) -> SeasonInfo:
+        if not await self.exists():
+            raise SeasonNotFound(self.season)
+        return await self.info()
+
+    async def seal(self) -> None:
+        """A finished season's history cannot be rewritten or extended."""
+        for name in (self.streams.command_stream, self.streams.event_stream):
+            info = await self.js.stream_info(name)
+            config = info.config
+            if not config.sealed:
+                config.sealed = True
+                await self.js.update_stream(config)
+
+    async def _registry(self) -> Any:
+        try:
+            return await self.js.key_value(SEASONS_BUCKET)
+        except (NotFoundError, APIError):
+            return await self.js.create_key_value(
+                api.KeyValueConfig(bucket=SEASONS_BUCKET, storage=api.StorageType.FILE, history=1)
+            )
+
+    async def save_info(self, info: SeasonInfo) -> None:
+        await (await self._registry()).put(self.season, info.to_json())
+
+    async def info(self) -> SeasonInfo:
+        try:
+            entry = await (await self._registry()).get(self.season)
+        except KeyNotFoundError:
+            raise SeasonNotFound(self.season) from None
+        return SeasonInfo.from_json(entry.value or b"{}")
+
+    # --- reading -------------------------------------------------------------------
+
+    async def last_seq(self, stream: str) -> int:
+        info = await self.js.stream_info(stream)
+        return int(info.state.last_seq)
+
+    async def read(self, stream: str, start: int, end: int) -> AsyncIterator[list[StoredMsg]]:
+        """Messages with ``start <= seq <= end``, in pages."""
+        raw = await self._raw()
+        seq = max(1, start)
+        while seq <= end:
+            request = {"seq": seq, "batch": min(PAGE, end - seq + 1)}
+            page, _ = await raw.direct_get(stream, request)
+            page = [m for m in page if m.seq <= end]
+            if not page:
+                return
+            yield page
+            seq = page[-1].seq + 1
+
+    async def commands(self, start: int, end: int) -> list[tuple[int, Command | Malformed]]:
+        out: list[tuple[int, Command | Malformed]] = []
+        async for page in self.read(self.streams.command_stream, start, end):
+            out.extend((m.seq, decode_command(m)) for m in page)
+        return out
+
+    # --- writing -------------------------------------------------------------------
+
+    async def submit(self, command: Command, msg_id: str | None = None) -> tuple[int, bool]:
+        """Append a command; returns (stream seq, duplicate). Used by the gateway and tools."""
+        s = self.streams
+        ack = await self.js.publish(
+            s.command_subject(command.type),
+            command.model_dump_json().encode(),
+            headers={MSG_ID: msg_id or s.command_msg_id(command.agent_id, command.command_id)},
+        )
+        return ack.seq, bool(ack.duplicate)
+
+    async def submit_raw(self, subject_type: str, payload: bytes, msg_id: str) -> int:
+        """Append bytes as they are: how a corrupt command reaches the log in tests."""
+        ack = await self.js.publish(
+            self.streams.command_subject(subject_type), payload, headers={MSG_ID: msg_id}
+        )
+        return ack.seq
+
+    async def publish_tick(
+        self, tick: int, cut: int, events: Sequence[tuple[str, bytes]], after_seq: int, first: int
+    ) -> int:
+        """Append a tick's events ``first..`` (earlier ones are already stored).
+
+        ``after_seq`` is the stream's last sequence before event ``first``. Returns the
+        sequence of the last event. Raises ``Fenced`` if anyone else appended meanwhile.
+        """
+        s = self.streams
+        futures: list[asyncio.Future[api.PubAck]] = []
+        for index in range(first, len(events)):
+            event_type, payload = events[index]
+            headers = {
+                MSG_ID: s.event_msg_id(tick, index),
+                EXPECTED_LAST_SEQUENCE: str(after_seq + index - first),
+                TICK_HEADER: str(tick),
+                CUT_HEADER: str(cut),
+            }
+            futures.append(
+                await self.js.publish_async(s.event_subject(event_type), payload, headers=headers)
+            )
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        last = after_seq
+        for result in results:
+            if isinstance(result, APIError):
+                if result.err_code == _WRONG_LAST_SEQUENCE:
+                    raise Fenced(
+                        f"season {self.season}: another engine appended to the log; stopping"
+                    ) from None
+                if "sealed" in (result.description or ""):
+                    raise SeasonSealed(self.season) from None
+                raise result
+            if isinstance(result, BaseException):
+                raise result
+            last = result.seq
+        return last
+
+
+async def list_seasons(nc: Client) -> list[SeasonInfo]:
+    js = nc.jetstream()
+    try:
+        kv = await js.key_value(SEASONS_BUCKET)
+        keys = await kv.keys()
+    except (NotFoundError, APIError, NoKeysError):
+        return []
+    seasons = []
+    for key in sorted(keys):
+        entry = await kv.get(key)
+        if entry.value:
+            seasons.append(SeasonInfo.from_json(entry.value))
+    return sorted(seasons, key=lambda s: s.created)
