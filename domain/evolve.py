@@ -100,9 +100,9 @@ def _order_accepted(world: World, e: ev.OrderAccepted) -> None:
         order_id=e.order_id,
         agent_id=e.agent_id,
         symbol=e.symbol,
-        side=e.side.value,
-        intent=e.intent.value,
-        order_type=e.order_type.value,
+        side=e.side,  # StrEnum members are str: no .value lookups on the hot path
+        intent=e.intent,
+        order_type=e.order_type,
         price=e.price or 0,
         quantity=e.quantity,
         remaining=e.quantity,

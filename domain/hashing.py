@@ -2,18 +2,21 @@
 
 The serialization follows the world's dict order, which is the order events created the
 entries in (order ids ascend, accounts in registration order), so it is the same for a
-world built by ``step``, by folding the log, or by restoring a snapshot.
+world built by ``step``, by folding the log, or by restoring a snapshot. Book queues are
+not written out: a price level's queue is in arrival order, i.e. order-id order, so the
+open orders alone determine every book.
 """
 
 import hashlib
 import json
+import operator
 from collections import deque
 from typing import Any
 
 from domain.orderbook import Order, OrderBook
 from domain.state import PRICE_MEMORY, Account, Company, World
 from schemas.config import SeasonConfig
-from schemas.enums import AgentStatus, Regime, Role, Sector
+from schemas.enums import AgentStatus, Intent, OrderType, Regime, Role, Sector, Side
 
 SNAPSHOT_VERSION = 1
 
@@ -65,6 +68,11 @@ _ACCOUNT_FIELDS = (
 )
 
 
+_order = operator.attrgetter(*_ORDER_FIELDS)
+_company = operator.attrgetter(*_COMPANY_FIELDS)
+_account = operator.attrgetter(*_ACCOUNT_FIELDS)
+
+
 def snapshot(world: World) -> dict[str, Any]:
     """A JSON-able image of the world, enough to restore it exactly."""
     return {
@@ -78,13 +86,10 @@ def snapshot(world: World) -> dict[str, Any]:
         "regime": world.regime.value,
         "next": [world.next_order_id, world.next_trade_id],
         "house": world.house,
-        "companies": [
-            [*(getattr(c, f) for f in _COMPANY_FIELDS), list(c.closes)]
-            for c in world.companies.values()
-        ],
+        "companies": [[*_company(c), list(c.closes)] for c in world.companies.values()],
         "accounts": [
             [
-                *(getattr(a, f) for f in _ACCOUNT_FIELDS),
+                *_account(a),
                 a.positions,
                 list(a.open_orders),
                 a.selling,
@@ -92,13 +97,7 @@ def snapshot(world: World) -> dict[str, Any]:
             ]
             for a in world.accounts.values()
         ],
-        # Book queues hold orders in time priority: that order is part of the state.
-        "books": {
-            s: [[o.order_id for o in lvl.orders if o.live] for _, lvl in b.bids.iter_levels()]
-            + [[o.order_id for o in lvl.orders if o.live] for _, lvl in b.asks.iter_levels()]
-            for s, b in world.books.items()
-        },
-        "orders": [[getattr(o, f) for f in _ORDER_FIELDS] for o in world.orders.values()],
+        "orders": list(map(_order, world.orders.values())),
         "stops": {s: list(ids) for s, ids in world.stops.items()},
     }
 
@@ -137,11 +136,15 @@ def restore(image: dict[str, Any]) -> World:
         world.names[account.name] = account.agent_id
     for row in image["orders"]:
         order = Order(**dict(zip(_ORDER_FIELDS, row, strict=True)))
+        order.side, order.intent = Side(order.side), Intent(order.intent)
+        order.order_type = OrderType(order.order_type)
         world.orders[order.order_id] = order
-    for symbol, queues in image["books"].items():
-        book = world.books[symbol] = OrderBook(symbol)
-        for queue in queues:
-            for order_id in queue:
-                book.rest(world.orders[order_id])
+    # A level's queue is in arrival order, which is order-id order: the open orders,
+    # rested by id, rebuild every book exactly.
+    for symbol in world.companies:
+        world.books[symbol] = OrderBook(symbol)
+    for order in world.orders.values():
+        if order.order_type == OrderType.LIMIT:
+            world.books[order.symbol].rest(order)
     world.stops = {s: dict.fromkeys(ids) for s, ids in image["stops"].items()}
     return world

@@ -5,7 +5,7 @@ once; nothing here writes to the world directly.
 """
 
 from domain.context import Recorder
-from domain.orderbook import BUY, SELL, Order
+from domain.orderbook import BUY, Order
 from domain.rules import BPS, STOP_CASCADE_LIMIT
 from domain.state import Account, World
 from schemas import commands as cmd
@@ -13,14 +13,20 @@ from schemas import events as ev
 from schemas import limits
 from schemas.enums import CancelReason, Intent, OrderType, RejectReason, Side
 
-SIDE_OF: dict[str, str] = {"BUY": BUY, "COVER": BUY, "SELL": SELL, "SHORT": SELL}
+SIDE_OF: dict[str, Side] = {
+    "BUY": Side.BUY,
+    "COVER": Side.BUY,
+    "SELL": Side.SELL,
+    "SHORT": Side.SELL,
+}
+INTENT_OF: dict[str, Intent] = {i.value: i for i in Intent}  # enum calls are slow
 OPENING = frozenset({"BUY", "SHORT"})  # intents that add exposure and need buying power
 
 
 def buying_power(world: World, account: Account) -> int:
     """Exposure an agent may still add: equity x leverage - exposure - held for orders."""
-    equity = world.equity(account)
-    return equity * account.max_leverage - world.exposure(account) - account.reserved
+    equity, exposure = world.equity_exposure(account)
+    return equity * account.max_leverage - exposure - account.reserved
 
 
 def _reject(rec: Recorder, c: cmd.OrderCommand, reason: RejectReason, detail: str) -> None:
@@ -106,8 +112,8 @@ def place(rec: Recorder, account: Account, c: cmd.OrderCommand) -> None:
             order_id=order_id,
             agent_id=account.agent_id,
             symbol=c.symbol,
-            intent=Intent(c.type),
-            side=Side(side),
+            intent=INTENT_OF[c.type],
+            side=side,
             order_type=c.order_type,
             quantity=c.quantity,
             price=price,
@@ -164,7 +170,7 @@ def match(rec: Recorder, order: Order) -> None:
                 reason=CancelReason.SELF_TRADE,
             )
         )
-    aggressor = Side(order.side)
+    aggressor = SIDE_OF[order.side]
     for maker, take in fills:
         notional = maker.price * take
         fee = notional * fee_bps // BPS

@@ -111,6 +111,16 @@ class World:
     def mark(self, symbol: str) -> int:
         return self.companies[symbol].last_price
 
+    def equity_exposure(self, account: Account) -> tuple[int, int]:
+        """(cash + marked positions, gross marked positions) in one pass."""
+        companies = self.companies
+        equity, exposure = account.cash, 0
+        for symbol, qty in account.positions.items():
+            value = qty * companies[symbol].last_price
+            equity += value
+            exposure += abs(value)
+        return equity, exposure
+
     def equity(self, account: Account) -> int:
         companies = self.companies
         return account.cash + sum(

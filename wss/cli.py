@@ -22,6 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--season", help="resume this season from its log")
     run.add_argument("--seed", type=int, help="seed of a new season (default: random)")
     run.add_argument("--ticks", type=int, help="stop after this many ticks (default: run on)")
+    run.add_argument("--until-tick", type=int, help="stop once this tick is closed")
     run.add_argument("--tick-ms", type=int, default=1000, help="wall time per tick; 0 = flat out")
 
     sub.add_parser("seasons", help="list seasons with their status, ticks and hashes")
@@ -87,7 +88,14 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         print(f"log: {conn.url}  streams {log.streams.command_stream}, {log.streams.event_stream}")
         quiet = args.tick_ms == 0 and args.ticks is not None and args.ticks > 50
         result = await run_engine(
-            conn.nc, conn.url, log, settings, ticks=args.ticks, tick_ms=args.tick_ms, stop=stop,
+            conn.nc,
+            conn.url,
+            log,
+            settings,
+            ticks=args.ticks,
+            tick_ms=args.tick_ms,
+            stop=stop,
+            until_tick=args.until_tick,
             on_tick=lambda r: None if quiet and r.tick % 50 else print(r.line(), flush=True),
         )
         status = "ended (log sealed)" if result.ended else "stopped"

@@ -13,6 +13,7 @@ from domain import context_for, evolve, step
 from domain.state import World
 from schemas import events as ev
 from schemas.events import parse_event
+from wss.commandfeed import CommandFeed
 from wss.errors import Diverged, WssError
 from wss.eventstore.jetstream import StoredMsg
 from wss.lease import Lease
@@ -69,6 +70,7 @@ class Engine:
         self.event_seq = 0  # last event sequence in the stream
         self.partial: list[StoredMsg] = []  # a half-published tick found on recovery
         self.last_hash = ""  # state hash of the last committed TickClosed
+        self.feed = CommandFeed(log.js, log.streams)
 
     @property
     def season(self) -> str:
@@ -94,22 +96,30 @@ class Engine:
         self.world, self.event_seq = world, last
         self.last_cut = world.last_command_seq
         self.partial = [msg for msg, _ in pending]
+        await self.feed.start(after_seq=self.last_cut)
 
-    async def tick(self) -> TickReport | None:
-        """Run and commit one tick; None when there is nothing to start the season with."""
+    async def close(self) -> None:
+        await self.feed.stop()
+
+    async def tick(self, at_least: int | None = None) -> TickReport | None:
+        """Run and commit one tick; None when there is nothing to start the season with.
+
+        ``at_least``: wait until the command with this sequence has arrived.
+        """
         began = time.perf_counter()
         world = self.world
         tick = world.tick + 1 if world.started else 0
         if self.partial:
             headers = self.partial[0].headers
-            cut = int(headers[CUT_HEADER])
             if int(headers[TICK_HEADER]) != tick:
                 raise WssError(f"log holds a partial tick {headers[TICK_HEADER]}, expected {tick}")
+            cut = int(headers[CUT_HEADER])
+            _, commands = await self.feed.take(cut) if cut > self.last_cut else (None, [])
         else:
-            cut = await self.log.last_seq(self.log.streams.command_stream)
-        if tick == 0 and cut == 0:
+            last, commands = await self.feed.take(at_least=at_least)
+            cut = self.last_cut if last is None else last
+        if tick == 0 and not commands:
             return None
-        commands = await self.log.commands(self.last_cut + 1, cut) if cut > self.last_cut else []
         ctx = context_for(world, tick, self.last_cut + 1, cut)
         events = step(world, [c for _, c in commands], ctx)
         payloads = [(e.type, e.model_dump_json().encode()) for e in events]

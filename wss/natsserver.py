@@ -18,8 +18,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
-import nats
 from nats.aio.client import Client
+
+from wss.natsclient import Client as FastHeaderClient
 
 __all__ = [
     "EmbeddedNats",
@@ -241,8 +242,9 @@ async def connect(
         # caller gets NatsUnreachable (or a closed connection) instead.
         log.debug("nats client error on %s: %r", url, exc)
 
+    client = FastHeaderClient()
     try:
-        return await nats.connect(
+        await client.connect(
             url,
             name=name,
             connect_timeout=connect_timeout,
@@ -253,3 +255,4 @@ async def connect(
         )
     except Exception as exc:
         raise NatsUnreachable(url, f"{type(exc).__name__}: {exc}") from exc
+    return client

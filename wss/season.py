@@ -51,6 +51,7 @@ async def run_engine(
     *,
     ticks: int | None,
     tick_ms: int,
+    until_tick: int | None = None,
     stop: asyncio.Event,
     on_tick: Callable[[TickReport], None],
 ) -> RunResult:
@@ -72,6 +73,8 @@ async def run_engine(
         loop = asyncio.get_running_loop()
         deadline = loop.time()
         while not stop.is_set() and (ticks is None or done < ticks):
+            if until_tick is not None and engine.world.started and engine.world.tick >= until_tick:
+                break
             report = await engine.tick()
             if report is None:  # nothing to start with yet
                 await asyncio.sleep(0.05)
@@ -94,6 +97,7 @@ async def run_engine(
             await log.seal()
         return RunResult(log.season, engine.world.tick, engine.last_hash, ended)
     finally:
+        await engine.close()
         await lease.release()
         if snapshots is not None:
             snapshots.close()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.js import api
 from nats.js.client import JetStreamContext
 from nats.js.errors import APIError, KeyNotFoundError, NoKeysError, NotFoundError
@@ -21,7 +22,6 @@ from pydantic import ValidationError
 
 from schemas.commands import Command, Malformed, parse_command
 from wss.errors import Fenced, SeasonNotFound, SeasonSealed
-from wss.eventstore.jetstream import JetStream as RawJetStream
 from wss.eventstore.jetstream import StoredMsg
 from wss.streams import (
     EXPECTED_LAST_SEQUENCE,
@@ -33,6 +33,7 @@ from wss.streams import (
 
 CUT_HEADER = "Wss-Cut"  # the last command sequence the tick consumed: fixed before publishing
 PAGE = 1_000
+READ_TIMEOUT_SECONDS = 10.0
 COMMAND_DEDUPE_SECONDS = 24 * 3600  # an agent's retry within a day acts once
 EVENT_DEDUPE_SECONDS = 3600  # restarts do not rely on it: they skip what is stored
 _WRONG_LAST_SEQUENCE = 10071
@@ -94,19 +95,11 @@ class SeasonLog:
     def __init__(self, nc: Client, season: str) -> None:
         self.nc = nc
         self.js: JetStreamContext = nc.jetstream()
-        self.raw = RawJetStream(nc)
         self.streams = SeasonStreams(season)
-        self._started = False
 
     @property
     def season(self) -> str:
         return self.streams.season
-
-    async def _raw(self) -> RawJetStream:
-        if not self._started:
-            await self.raw.start()
-            self._started = True
-        return self.raw
 
     # --- lifecycle -----------------------------------------------------------------
 
@@ -176,17 +169,42 @@ class SeasonLog:
         return int(info.state.last_seq)
 
     async def read(self, stream: str, start: int, end: int) -> AsyncIterator[list[StoredMsg]]:
-        """Messages with ``start <= seq <= end``, in pages."""
-        raw = await self._raw()
-        seq = max(1, start)
-        while seq <= end:
-            request = {"seq": seq, "batch": min(PAGE, end - seq + 1)}
-            page, _ = await raw.direct_get(stream, request)
-            page = [m for m in page if m.seq <= end]
-            if not page:
+        """Messages with ``start <= seq <= end``, in pages of batched direct gets.
+
+        One reply subscription for the whole read and a callback that only appends: per
+        message there is no future, no task and no timeout to set up.
+        """
+        page: list[StoredMsg] = []
+        page_done = asyncio.Event()
+
+        async def on_reply(msg: Msg) -> None:
+            headers = msg.headers or {}
+            if "Status" in headers:  # 204 end of batch, or 404 nothing (more) there
+                page_done.set()
                 return
-            yield page
-            seq = page[-1].seq + 1
+            seq = int(headers["Nats-Sequence"])
+            page.append(StoredMsg(headers["Nats-Subject"], seq, msg.data, headers))
+
+        inbox = self.nc.new_inbox()
+        sub = await self.nc.subscribe(inbox, cb=on_reply)
+        try:
+            seq = max(1, start)
+            while seq <= end:
+                page_done.clear()
+                request = {"seq": seq, "batch": min(PAGE, end - seq + 1)}
+                await self.nc.publish(
+                    f"$JS.API.DIRECT.GET.{stream}", json.dumps(request).encode(), reply=inbox
+                )
+                async with asyncio.timeout(READ_TIMEOUT_SECONDS):
+                    await page_done.wait()
+                got = [m for m in page if m.seq <= end]
+                page.clear()
+                if not got:
+                    return
+                yield got
+                seq = got[-1].seq + 1
+        finally:
+            await sub.unsubscribe()
 
     async def commands(self, start: int, end: int) -> list[tuple[int, Command | Malformed]]:
         out: list[tuple[int, Command | Malformed]] = []
@@ -218,37 +236,57 @@ class SeasonLog:
     ) -> int:
         """Append a tick's events ``first..`` (earlier ones are already stored).
 
-        ``after_seq`` is the stream's last sequence before event ``first``. Returns the
-        sequence of the last event. Raises ``Fenced`` if anyone else appended meanwhile.
+        ``after_seq`` is the stream's last sequence before event ``first``. Every message
+        carries ``Nats-Expected-Last-Sequence``, so the chain breaks at the first message
+        that doesn't land where expected, and every later one is refused too. That is why
+        only the last message (the tick's ``TickClosed``) needs an acknowledgement: the
+        others go out back to back without a reply subject (no per-message ack to parse),
+        and one ack at the right sequence proves the whole tick is stored, in order.
+        Returns the sequence of the last event; raises ``Fenced`` if anyone else appended.
         """
         s = self.streams
-        futures: list[asyncio.Future[api.PubAck]] = []
-        for index in range(first, len(events)):
+        publish = self.nc.publish
+        last_index = len(events) - 1
+        for index in range(first, last_index):
             event_type, payload = events[index]
-            headers = {
-                MSG_ID: s.event_msg_id(tick, index),
-                EXPECTED_LAST_SEQUENCE: str(after_seq + index - first),
-                TICK_HEADER: str(tick),
-                CUT_HEADER: str(cut),
-            }
-            futures.append(
-                await self.js.publish_async(s.event_subject(event_type), payload, headers=headers)
+            await publish(
+                s.event_subject(event_type),
+                payload,
+                headers=self._headers(
+                    tick, cut, index, after_seq + index - first, first=index == first
+                ),
             )
-        results = await asyncio.gather(*futures, return_exceptions=True)
-        last = after_seq
-        for result in results:
-            if isinstance(result, APIError):
-                if result.err_code == _WRONG_LAST_SEQUENCE:
-                    raise Fenced(
-                        f"season {self.season}: another engine appended to the log; stopping"
-                    ) from None
-                if "sealed" in (result.description or ""):
-                    raise SeasonSealed(self.season) from None
-                raise result
-            if isinstance(result, BaseException):
-                raise result
-            last = result.seq
-        return last
+        event_type, payload = events[last_index]
+        expected = after_seq + last_index - first
+        headers = self._headers(tick, cut, last_index, expected, first=last_index == first)
+        try:
+            ack = await self.js.publish(s.event_subject(event_type), payload, headers=headers)
+        except APIError as error:
+            if error.err_code == _WRONG_LAST_SEQUENCE:
+                raise Fenced(
+                    f"season {self.season}: the log moved under this engine (another writer?); "
+                    "stopping"
+                ) from None
+            if "sealed" in (error.description or ""):
+                raise SeasonSealed(self.season) from None
+            raise
+        if ack.seq != expected + 1:
+            raise Fenced(
+                f"season {self.season}: tick {tick} landed at {ack.seq}, not {expected + 1}"
+            )
+        return ack.seq
+
+    def _headers(
+        self, tick: int, cut: int, index: int, expected: int, *, first: bool
+    ) -> dict[str, str]:
+        headers = {
+            MSG_ID: self.streams.event_msg_id(tick, index),
+            EXPECTED_LAST_SEQUENCE: str(expected),
+        }
+        if first:  # recovery reads the cut from the first stored event of a partial tick
+            headers[TICK_HEADER] = str(tick)
+            headers[CUT_HEADER] = str(cut)
+        return headers
 
 
 async def list_seasons(nc: Client) -> list[SeasonInfo]:

@@ -1,0 +1,26 @@
+"""``wss bench ...``: benchmarks that print figures, never pass/fail (see docs/PERFORMANCE.md)."""
+
+import argparse
+from typing import Any
+
+from wss.settings import Settings
+
+
+def run_bench(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    result: dict[str, Any]
+    if args.what == "match":
+        from wss.bench.match import bench_match  # noqa: PLC0415 - each bench loads its own world
+
+        result = bench_match()
+        return result
+    if args.what == "engine":
+        from wss.bench.engine import bench_engine  # noqa: PLC0415
+
+        result = bench_engine(agents=args.agents, ticks=args.ticks or 30)
+        return result
+    if args.what == "replay":
+        from wss.bench.replay import bench_replay  # noqa: PLC0415
+
+        result = bench_replay(events=args.ticks or 1_000_000)
+        return result
+    raise ValueError(args.what)
