@@ -21,7 +21,7 @@ from nats.js.errors import APIError, KeyNotFoundError, NoKeysError, NotFoundErro
 from pydantic import ValidationError
 
 from schemas.commands import Command, Malformed, parse_command
-from wss.errors import Fenced, SeasonNotFound, SeasonSealed
+from wss.errors import Fenced, SeasonNotFound, SeasonSealed, WssError
 from wss.eventstore.jetstream import StoredMsg
 from wss.streams import (
     EXPECTED_LAST_SEQUENCE,
@@ -36,7 +36,10 @@ PAGE = 1_000
 READ_TIMEOUT_SECONDS = 10.0
 COMMAND_DEDUPE_SECONDS = 24 * 3600  # an agent's retry within a day acts once
 EVENT_DEDUPE_SECONDS = 3600  # restarts do not rely on it: they skip what is stored
-_WRONG_LAST_SEQUENCE = 10071
+BATCH = 1_000  # the server's limit on messages in one atomic batch
+PUBLISH_TIMEOUT_SECONDS = 10.0
+BATCH_ID, BATCH_SEQUENCE, BATCH_COMMIT = "Nats-Batch-Id", "Nats-Batch-Sequence", "Nats-Batch-Commit"
+_CONFLICT_CODES = frozenset({10071, 10164})  # wrong last sequence (plain, in a batch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,7 @@ class SeasonLog:
                     retention=api.RetentionPolicy.LIMITS,
                     duplicate_window=window,
                     allow_direct=True,
+                    allow_atomic=True,
                     deny_delete=True,
                     deny_purge=True,
                 )
@@ -236,57 +240,78 @@ class SeasonLog:
     ) -> int:
         """Append a tick's events ``first..`` (earlier ones are already stored).
 
-        ``after_seq`` is the stream's last sequence before event ``first``. Every message
-        carries ``Nats-Expected-Last-Sequence``, so the chain breaks at the first message
-        that doesn't land where expected, and every later one is refused too. That is why
-        only the last message (the tick's ``TickClosed``) needs an acknowledgement: the
-        others go out back to back without a reply subject (no per-message ack to parse),
-        and one ack at the right sequence proves the whole tick is stored, in order.
-        Returns the sequence of the last event; raises ``Fenced`` if anyone else appended.
+        The events go out as JetStream atomic batches of at most ``BATCH`` messages: each
+        batch is stored whole, on consecutive sequences, or not at all, and its first
+        message carries ``Nats-Expected-Last-Sequence``, so nothing can land between our
+        batches either. Messages are sent back to back; only a batch's first message and
+        its commit ask for a reply. Returns the sequence of the last event; raises
+        ``Fenced`` if anyone else appended meanwhile.
         """
+        last = after_seq
+        for start in range(first, len(events), BATCH):
+            chunk = range(start, min(start + BATCH, len(events)))
+            last = await self._publish_batch(tick, cut, events, chunk, after_seq=last, first=first)
+        return last
+
+    async def _publish_batch(
+        self,
+        tick: int,
+        cut: int,
+        events: Sequence[tuple[str, bytes]],
+        chunk: range,
+        *,
+        after_seq: int,
+        first: int,
+    ) -> int:
         s = self.streams
-        publish = self.nc.publish
-        last_index = len(events) - 1
-        for index in range(first, last_index):
-            event_type, payload = events[index]
-            await publish(
-                s.event_subject(event_type),
-                payload,
-                headers=self._headers(
-                    tick, cut, index, after_seq + index - first, first=index == first
-                ),
-            )
-        event_type, payload = events[last_index]
-        expected = after_seq + last_index - first
-        headers = self._headers(tick, cut, last_index, expected, first=last_index == first)
+        replies: asyncio.Queue[Msg] = asyncio.Queue()
+        inbox = self.nc.new_inbox()
+        sub = await self.nc.subscribe(inbox, cb=replies.put)
+        batch_id = s.event_msg_id(tick, chunk.start)
         try:
-            ack = await self.js.publish(s.event_subject(event_type), payload, headers=headers)
-        except APIError as error:
-            if error.err_code == _WRONG_LAST_SEQUENCE:
+            for n, index in enumerate(chunk, start=1):
+                event_type, payload = events[index]
+                headers = {
+                    MSG_ID: s.event_msg_id(tick, index),
+                    BATCH_ID: batch_id,
+                    BATCH_SEQUENCE: str(n),
+                }
+                if n == 1:
+                    headers[EXPECTED_LAST_SEQUENCE] = str(after_seq)
+                if index == first:  # recovery reads the cut from a partial tick's first event
+                    headers[TICK_HEADER], headers[CUT_HEADER] = str(tick), str(cut)
+                commit = n == len(chunk)
+                if commit:
+                    headers[BATCH_COMMIT] = "1"
+                reply = inbox if n == 1 or commit else ""
+                await self.nc.publish(
+                    s.event_subject(event_type), payload, reply=reply, headers=headers
+                )
+            async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
+                answer = await replies.get()
+                if not answer.data and len(chunk) > 1:  # "batch started"; the commit follows
+                    answer = await replies.get()
+        finally:
+            await sub.unsubscribe()
+        return self._batch_ack(answer, expected=after_seq + len(chunk))
+
+    def _batch_ack(self, answer: Msg, expected: int) -> int:
+        reply = json.loads(answer.data) if answer.data else {}
+        error = reply.get("error")
+        if error:
+            description = str(error.get("description", ""))
+            if error.get("err_code") in _CONFLICT_CODES:
                 raise Fenced(
                     f"season {self.season}: the log moved under this engine (another writer?); "
                     "stopping"
-                ) from None
-            if "sealed" in (error.description or ""):
-                raise SeasonSealed(self.season) from None
-            raise
-        if ack.seq != expected + 1:
-            raise Fenced(
-                f"season {self.season}: tick {tick} landed at {ack.seq}, not {expected + 1}"
-            )
-        return ack.seq
-
-    def _headers(
-        self, tick: int, cut: int, index: int, expected: int, *, first: bool
-    ) -> dict[str, str]:
-        headers = {
-            MSG_ID: self.streams.event_msg_id(tick, index),
-            EXPECTED_LAST_SEQUENCE: str(expected),
-        }
-        if first:  # recovery reads the cut from the first stored event of a partial tick
-            headers[TICK_HEADER] = str(tick)
-            headers[CUT_HEADER] = str(cut)
-        return headers
+                )
+            if "sealed" in description:
+                raise SeasonSealed(self.season)
+            raise WssError(f"season {self.season}: append refused: {description}")
+        seq = int(reply.get("seq", 0))
+        if seq != expected:
+            raise Fenced(f"season {self.season}: events landed at {seq}, expected {expected}")
+        return seq
 
 
 async def list_seasons(nc: Client) -> list[SeasonInfo]:

@@ -7,7 +7,6 @@ running the engine with 10,000 agents on 50 symbols.
 """
 
 import asyncio
-import json
 import resource
 import subprocess
 import sys
