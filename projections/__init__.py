@@ -1,0 +1,1 @@
+"""Read projections: the log folded into Postgres/SQLite, ClickHouse/chDB and SSE."""

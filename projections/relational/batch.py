@@ -1,0 +1,183 @@
+"""The in-memory unit of work of one batch: the rows it loaded and what it changed.
+
+``store.py`` loads the rows a batch touches into a ``BatchState``, the fold handlers
+mutate them as plain dicts and mark them dirty, and ``store.py`` writes back only those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from projections.base import Sequenced
+from schemas.events import (
+    AgentBankrupted,
+    AgentStatusChanged,
+    BorrowFeeCharged,
+    Event,
+    MarginCalled,
+    MarginCallMet,
+    OrderCancelled,
+    OrderExpired,
+    OrderTriggered,
+    PositionChanged,
+    TradeExecuted,
+)
+
+__all__ = ["BatchKeys", "BatchState", "Row", "collect_keys", "usd"]
+
+Row = dict[str, Any]
+
+
+@dataclass(slots=True)
+class BatchKeys:
+    """Rows of a batch that already exist in the store and must be read first."""
+
+    agents: set[str] = field(default_factory=set)
+    orders: set[int] = field(default_factory=set)
+
+
+def collect_keys(batch: Iterable[Sequenced]) -> BatchKeys:
+    keys = BatchKeys()
+    for item in batch:
+        ev = item.event
+        if isinstance(ev, TradeExecuted):
+            keys.agents.add(ev.buyer_id)
+            keys.agents.add(ev.seller_id)
+            keys.orders.add(ev.buy_order_id)
+            keys.orders.add(ev.sell_order_id)
+        elif isinstance(ev, (OrderCancelled, OrderExpired, OrderTriggered)):
+            keys.orders.add(ev.order_id)
+        elif isinstance(
+            ev,
+            (
+                PositionChanged,
+                BorrowFeeCharged,
+                AgentStatusChanged,
+                AgentBankrupted,
+                MarginCalled,
+                MarginCallMet,
+            ),
+        ):
+            keys.agents.add(ev.agent_id)
+    return keys
+
+
+@dataclass(slots=True)
+class BatchState:
+    """Loaded rows plus what the batch changed. Dicts double as ordered "dirty" sets."""
+
+    season_id: str
+    agents: dict[str, Row]
+    holdings: dict[tuple[str, str], Row]  # loaded for every agent in BatchKeys.agents
+    orders: dict[int, Row]
+    companies: dict[str, Row]  # all of the season's companies
+    world: Row | None
+    loaded_orders: set[int] = field(default_factory=set)  # orders that already had a row
+    dirty_agents: dict[str, None] = field(default_factory=dict)
+    dirty_holdings: dict[tuple[str, str], None] = field(default_factory=dict)
+    dirty_orders: dict[int, None] = field(default_factory=dict)
+    dirty_companies: dict[str, None] = field(default_factory=dict)
+    dirty_world: bool = False
+    trades: list[Row] = field(default_factory=list)
+    actions: list[Row] = field(default_factory=list)
+    news: list[Row] = field(default_factory=list)
+
+    # -- helpers ---------------------------------------------------------------------------
+    def agent(self, agent_id: str, tick: int) -> Row | None:
+        row = self.agents.get(agent_id)
+        if row is not None:
+            row["updated_tick"] = tick
+            self.dirty_agents[agent_id] = None
+        return row
+
+    def holding(self, agent_id: str, symbol: str) -> Row:
+        key = (agent_id, symbol)
+        row = self.holdings.get(key)
+        if row is None:
+            row = {
+                "season_id": self.season_id,
+                "agent_id": agent_id,
+                "symbol": symbol,
+                "quantity": 0,
+            }
+            self.holdings[key] = row
+        self.dirty_holdings[key] = None
+        return row
+
+    def order(self, order_id: int, tick: int) -> Row | None:
+        row = self.orders.get(order_id)
+        if row is not None:
+            row["updated_tick"] = tick
+            self.dirty_orders[order_id] = None
+        return row
+
+    def company(self, symbol: str, tick: int) -> Row | None:
+        row = self.companies.get(symbol)
+        if row is not None:
+            row["updated_tick"] = tick
+            self.dirty_companies[symbol] = None
+        return row
+
+    def touch_world(self) -> Row | None:
+        self.dirty_world = self.world is not None
+        return self.world
+
+    def action(
+        self,
+        seq: int,
+        ev: Event,
+        agent_id: str,
+        command_id: str,
+        command_type: str,
+        *,
+        rejected: str | None = None,
+        detail: str | None = None,
+        order_id: int | None = None,
+    ) -> None:
+        self.actions.append(
+            {
+                "season_id": self.season_id,
+                "seq": seq,
+                "tick": ev.tick,
+                "agent_id": agent_id,
+                "command_id": command_id,
+                "command_type": command_type,
+                "event_type": ev.type,
+                "status": "rejected" if rejected else "accepted",
+                "reason": rejected,
+                "detail": detail,
+                "order_id": order_id,
+            }
+        )
+
+    def headline(
+        self,
+        seq: int,
+        ev: Event,
+        kind: str,
+        headline: str,
+        body: str = "",
+        *,
+        symbol: str | None = None,
+        agent_id: str | None = None,
+    ) -> None:
+        self.news.append(
+            {
+                "season_id": self.season_id,
+                "seq": seq,
+                "tick": ev.tick,
+                "kind": kind,
+                "symbol": symbol,
+                "agent_id": agent_id,
+                "headline": headline,
+                "body": body,
+            }
+        )
+
+
+def usd(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    whole, frac = divmod(abs(cents), 100)
+    return f"{sign}${whole:,}.{frac:02d}"

@@ -1,0 +1,32 @@
+"""Fold a batch of events into in-memory rows: the pure half of the relational projection.
+
+``store.py`` loads the rows a batch touches (``batch.py``), the handlers here mutate them
+and record which ones changed, then ``store.py`` writes them back with a few bulk
+statements. Doing the arithmetic in Python (not row by row in SQL) keeps a batch cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from projections.base import Sequenced
+from projections.relational.batch import BatchKeys, BatchState, Row, collect_keys
+from projections.relational.fold_market import MARKET_HANDLERS
+from projections.relational.fold_season import SEASON_HANDLERS
+
+__all__ = ["BatchKeys", "BatchState", "Row", "collect_keys", "fold"]
+
+_HANDLERS: dict[type[Any], Callable[[BatchState, int, Any], None]] = {
+    **SEASON_HANDLERS,
+    **MARKET_HANDLERS,
+}
+
+
+def fold(state: BatchState, batch: Iterable[Sequenced]) -> None:
+    """Apply events in order. Types with no read-model effect (e.g. PositionLiquidated,
+    whose trades and PositionChanged carry the effect) are skipped."""
+    for item in batch:
+        handler = _HANDLERS.get(type(item.event))
+        if handler is not None:
+            handler(state, item.seq, item.event)

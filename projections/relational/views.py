@@ -1,0 +1,166 @@
+"""Read models returned by ``queries.py``: frozen pydantic views of the relational rows.
+
+Money is integer cents; ``*_bps`` are basis points.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = [
+    "ActionOutcome",
+    "AgentView",
+    "HoldingView",
+    "LeaderboardEntry",
+    "NewsItem",
+    "OrderView",
+    "Portfolio",
+    "StockDetail",
+    "StockView",
+    "TradeView",
+    "View",
+    "WorldStatus",
+]
+
+
+class View(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class AgentView(View):
+    agent_id: str
+    name: str
+    role: str
+    status: str
+    cash: int
+    starting_cash: int
+    max_leverage: int | None
+    callback_url: str | None
+    registered_tick: int
+    builtin: bool
+    strategy: str | None
+    margin_call_deadline: int | None
+
+
+class HoldingView(View):
+    symbol: str
+    quantity: int
+    last_price: int
+    market_value: int
+
+
+class Portfolio(View):
+    agent_id: str
+    cash: int
+    holdings: list[HoldingView]
+    holdings_value: int
+    net_worth: int
+    starting_net_worth: int
+    return_bps: int
+
+
+class LeaderboardEntry(View):
+    rank: int
+    overall_rank: int
+    agent_id: str
+    name: str
+    role: str
+    status: str
+    builtin: bool
+    cash: int
+    holdings_value: int
+    net_worth: int
+    return_bps: int
+
+
+class StockView(View):
+    symbol: str
+    name: str
+    sector: str
+    last_price: int
+    prev_close: int
+    day_open: int | None
+    day_high: int | None
+    day_low: int | None
+    volume: int
+    change_bps: int
+
+
+class StockDetail(StockView):
+    shares_outstanding: int
+    market_cap: int
+    revenue: int
+    profit: int
+    company_cash: int
+    debt: int
+    eps: int | None
+    quarter: int | None
+    initial_price: int
+    fair_value: int
+    total_volume: int
+    volatility_bps: int
+    beta_pct: int
+
+
+class TradeView(View):
+    trade_id: int
+    tick: int
+    symbol: str
+    price: int
+    quantity: int
+    buyer_id: str
+    seller_id: str
+    aggressor: str
+
+
+class OrderView(View):
+    order_id: int
+    command_id: str
+    symbol: str
+    intent: str
+    side: str
+    order_type: str
+    quantity: int
+    price: int | None
+    remaining: int
+    status: str
+    triggered: bool
+    created_tick: int
+    updated_tick: int
+
+
+class ActionOutcome(View):
+    seq: int
+    tick: int
+    agent_id: str
+    command_id: str
+    command_type: str
+    event_type: str
+    status: str
+    reason: str | None
+    detail: str | None
+    order_id: int | None
+
+
+class NewsItem(View):
+    seq: int
+    tick: int
+    kind: str
+    symbol: str | None
+    agent_id: str | None
+    headline: str
+    body: str
+
+
+class WorldStatus(View):
+    season_id: str
+    seed: int
+    tick: int
+    day: int
+    sim_time: str
+    start_time: str
+    regime: str
+    market_open: bool
+    status: str
+    ended_reason: str | None
+    last_state_hash: str | None
