@@ -25,7 +25,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--until-tick", type=int, help="stop once this tick is closed")
     run.add_argument("--tick-ms", type=int, default=1000, help="wall time per tick; 0 = flat out")
 
+    run.add_argument("--no-projections", action="store_true", help="don't run the read side")
+
     sub.add_parser("seasons", help="list seasons with their status, ticks and hashes")
+
+    project = sub.add_parser("project", help="read projections: status, rebuild, run")
+    what = project.add_mutually_exclusive_group(required=True)
+    what.add_argument("--status", action="store_true", help="each projection's position and lag")
+    what.add_argument(
+        "--rebuild", metavar="NAME", help="drop a projection, rebuild it from the log"
+    )
+    what.add_argument("--run", action="store_true", help="run projections as their own process")
+    project.add_argument("--season", help="only this season (default: every season)")
 
     schemas = sub.add_parser("schemas", help="write the JSON Schemas of commands and events")
     schemas.add_argument("--out", type=Path, default=Path("docs/schemas"))
@@ -46,6 +57,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_run(settings, args))
         if args.command == "seasons":
             return asyncio.run(_seasons(settings))
+        if args.command == "project":
+            return asyncio.run(_project(settings, args))
         if args.command == "schemas":
             from wss.schemagen import write_schemas  # noqa: PLC0415 - per-command imports
 
@@ -68,14 +81,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
     from wss.bootstrap import nats  # noqa: PLC0415
+    from wss.readside import ReadSide  # noqa: PLC0415
     from wss.season import create_season, new_seed, run_engine  # noqa: PLC0415
     from wss.seasonlog import SeasonLog  # noqa: PLC0415
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+    stop = _stop_on_signals()
     async with nats(settings) as conn:
         if args.season:
             log = SeasonLog(conn.nc, args.season)
@@ -87,6 +97,9 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
             print(f"season {log.season} created with seed {seed}", flush=True)
         print(f"log: {conn.url}  streams {log.streams.command_stream}, {log.streams.event_stream}")
         quiet = args.tick_ms == 0 and args.ticks is not None and args.ticks > 50
+        read_side = ReadSide(conn.nc.jetstream(), log.season, settings)
+        if not args.no_projections:
+            read_side.start()
         result = await run_engine(
             conn.nc,
             conn.url,
@@ -98,10 +111,33 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
             until_tick=args.until_tick,
             on_tick=lambda r: None if quiet and r.tick % 50 else print(r.line(), flush=True),
         )
+        await read_side.drain(await log.last_seq(log.streams.event_stream))
+        for error in await read_side.stop():
+            print(f"wss: {error}", file=sys.stderr)
         status = "ended (log sealed)" if result.ended else "stopped"
         print(f"season {result.season} {status} at tick {result.tick}")
         print(f"final state hash {result.state_hash}")
     return 0
+
+
+async def _project(settings: Settings, args: argparse.Namespace) -> int:
+    from wss import projectcli  # noqa: PLC0415
+
+    if args.status:
+        return await projectcli.status(settings, args.season)
+    if args.rebuild:
+        return await projectcli.rebuild(settings, args.rebuild, args.season)
+    return await projectcli.run(settings, args.season, _stop_on_signals())
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by Ctrl-C or SIGTERM: the running tick or batch finishes first."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
 
 
 async def _seasons(settings: Settings) -> int:

@@ -25,8 +25,11 @@ LEASES_BUCKET = "wss_leases"
 
 
 class Lease:
-    def __init__(self, js: JetStreamContext, season: str, ttl: float) -> None:
-        self.js, self.season, self.ttl = js, season, ttl
+    """``key``: what is leased (a season id, or ``project.<season>.<name>``)."""
+
+    def __init__(self, js: JetStreamContext, key: str, ttl: float, label: str = "") -> None:
+        self.js, self.key, self.ttl = js, key, ttl
+        self.label = label or f"season {key}"
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{os.urandom(4).hex()}"
         self._revision: int | None = None
         self._renewed = 0.0
@@ -45,26 +48,26 @@ class Lease:
     async def acquire(self) -> None:
         kv = await self._bucket()
         try:
-            entry = await kv.get(self.season)
+            entry = await kv.get(self.key)
         except KeyNotFoundError:
             entry = None
         if entry is None or not entry.value:
             try:
-                self._revision = await kv.create(self.season, self._value())
+                self._revision = await kv.create(self.key, self._value())
             except (KeyWrongLastSequenceError, APIError):
-                raise Fenced(f"season {self.season} is being started by another engine") from None
+                raise Fenced(f"{self.label} is being started by another process") from None
         else:
             held = json.loads(entry.value)
             age = time.time() - float(held["renewed"])
             if age < self.ttl:
                 raise Fenced(
-                    f"season {self.season} is already running elsewhere ({held['owner']}, "
+                    f"{self.label} is already running elsewhere ({held['owner']}, "
                     f"renewed {age:.1f}s ago); stop it first"
                 )
             try:
-                self._revision = await kv.update(self.season, self._value(), last=entry.revision)
+                self._revision = await kv.update(self.key, self._value(), last=entry.revision)
             except (KeyWrongLastSequenceError, APIError):
-                raise Fenced(f"season {self.season} was taken over by another engine") from None
+                raise Fenced(f"{self.label} was taken over by another process") from None
         self._renewed = time.monotonic()
 
     async def renew(self, force: bool = False) -> None:
@@ -73,9 +76,9 @@ class Lease:
             return
         kv = await self._bucket()
         try:
-            self._revision = await kv.update(self.season, self._value(), last=self._revision)
+            self._revision = await kv.update(self.key, self._value(), last=self._revision)
         except (KeyWrongLastSequenceError, APIError):
-            raise Fenced(f"season {self.season}: lease lost to another engine; stopping") from None
+            raise Fenced(f"{self.label}: lease lost to another process; stopping") from None
         self._renewed = time.monotonic()
 
     async def release(self) -> None:
@@ -84,5 +87,5 @@ class Lease:
         kv = await self._bucket()
         # If someone else holds it now, there is nothing of ours to release.
         with contextlib.suppress(KeyWrongLastSequenceError, APIError):
-            await kv.delete(self.season, last=self._revision)
+            await kv.delete(self.key, last=self._revision)
         self._revision = None

@@ -1,0 +1,418 @@
+"""The live SSE hub: one JetStream consumer per process, fanned out to many clients.
+
+Routing. Each event goes to the channels it belongs to (``channels_of``); a client
+subscribes to a set of channels and receives each matching event once, as an SSE
+message whose ``id`` is the event's stream sequence, ``event`` its type and ``data``
+its JSON. ``leaderboard`` is computed here: at each ``TickClosed`` the hub publishes
+the top agents (its id is that TickClosed's sequence). Fundamentals are private and
+never leave the engine.
+
+Back-pressure. Every subscriber has a bounded queue. The hub never waits for a client:
+when a queue is full the client is dropped, and its stream ends with
+``event: error`` / ``data: {"error":"slow_consumer"}``.
+
+Resume. A client sending ``Last-Event-ID: N`` is registered first, at the hub's current
+sequence L (no ``await`` in between, so no event slips past): live events above L queue
+up while the events in (N, L] are replayed from JetStream by a private pull consumer,
+then the queue takes over. Each sequence is delivered exactly once, in order. The
+leaderboard is state, not history: a replay includes only the latest one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import json
+import logging
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass
+
+import nats.errors
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext, api
+from nats.js.errors import NotFoundError
+from sse_starlette import EventSourceResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from projections.analytics.book import AgentBook
+from schemas.events import (
+    AgentBankrupted,
+    AgentRegistered,
+    AgentStatusChanged,
+    BarClosed,
+    BorrowFeeCharged,
+    CommandRejected,
+    EarningsReported,
+    Event,
+    MarginCalled,
+    MarginCallMet,
+    MarketClosed,
+    MarketOpened,
+    OrderAccepted,
+    OrderCancelled,
+    OrderExpired,
+    OrderRejected,
+    PositionChanged,
+    PositionLiquidated,
+    RegimeChanged,
+    SeasonEnded,
+    SocialActionRecorded,
+    TickClosed,
+    TradeExecuted,
+    parse_event,
+)
+from wss.streams import SeasonStreams
+
+log = logging.getLogger(__name__)
+
+PUBLIC_CHANNELS = frozenset({"tick", "market", "news", "leaderboard", "trades"})
+MAX_CHANNELS = 64
+SLOW_CONSUMER = "slow_consumer"
+SEP = "\r\n"
+
+_AGENT_PRIVATE = (
+    OrderAccepted,
+    OrderRejected,
+    OrderCancelled,
+    OrderExpired,
+    PositionChanged,
+    MarginCalled,
+    MarginCallMet,
+    PositionLiquidated,
+    AgentBankrupted,
+    AgentStatusChanged,
+    BorrowFeeCharged,
+    CommandRejected,
+    AgentRegistered,
+)
+# Social actions the target must learn of (a whistleblower stays anonymous).
+_TARGET_SEES = frozenset({"MESSAGE", "ALLY", "BRIBE"})
+
+
+def channels_of(event: Event) -> frozenset[str]:
+    """The channels an event is published on (empty: private to the engine)."""
+    match event:
+        case TickClosed():
+            return frozenset({"tick"})
+        case BarClosed():
+            return frozenset({"market", f"market:{event.symbol}"})
+        case TradeExecuted():
+            return frozenset(
+                {
+                    "trades",
+                    f"market:{event.symbol}",
+                    f"agent:{event.buyer_id}",
+                    f"agent:{event.seller_id}",
+                }
+            )
+        case EarningsReported():
+            return frozenset({"market", "news", f"market:{event.symbol}"})
+        case RegimeChanged():
+            return frozenset({"market", "news"})
+        case MarketOpened() | MarketClosed() | SeasonEnded():
+            return frozenset({"market"})
+        case SocialActionRecorded():
+            out = {f"agent:{event.agent_id}"}
+            if event.action == "RUMOR":
+                out.add("news")
+            if event.target_agent_id and event.action in _TARGET_SEES:
+                out.add(f"agent:{event.target_agent_id}")
+            return frozenset(out)
+        case _ if isinstance(event, _AGENT_PRIVATE):
+            return frozenset({f"agent:{event.agent_id}"})
+        case _:
+            return frozenset()
+
+
+def frame(seq: int, event: str, data: str) -> bytes:
+    """One encoded SSE message (encoded once, shared by every subscriber)."""
+    return f"id: {seq}{SEP}event: {event}{SEP}data: {data}{SEP}{SEP}".encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    seq: int
+    channels: frozenset[str]
+    data: bytes  # the encoded SSE frame
+
+
+class SlowConsumerError(Exception):
+    """The subscriber's queue overflowed; it was dropped."""
+
+
+class Subscriber:
+    """A client's bounded queue; filled by the hub, drained by the client's response."""
+
+    def __init__(self, channels: frozenset[str], after: int, max_queue: int) -> None:
+        self.channels = channels
+        self.after = after  # deliver only sequences above this (hand-over point)
+        self.max_queue = max_queue
+        self.dropped: str | None = None
+        self.closed = False
+        self._queue: deque[Outgoing] = deque()
+        self._wake = asyncio.Event()
+
+    def offer(self, out: Outgoing) -> bool:
+        """Queue ``out`` if it concerns us; False when that overflowed the queue."""
+        if out.seq <= self.after or self.channels.isdisjoint(out.channels):
+            return True
+        if len(self._queue) >= self.max_queue:
+            self.drop(SLOW_CONSUMER)
+            return False
+        self._queue.append(out)
+        self._wake.set()
+        return True
+
+    def drop(self, reason: str) -> None:
+        self.dropped = reason
+        self._queue.clear()
+        self._wake.set()
+
+    def close(self) -> None:
+        self.closed = True
+        self._wake.set()
+
+    async def next(self) -> Outgoing | None:
+        """The next queued message; None once closed; raises when dropped."""
+        while True:
+            if self.dropped is not None:
+                raise SlowConsumerError(self.dropped)
+            if self._queue:
+                return self._queue.popleft()
+            if self.closed:
+                return None
+            self._wake.clear()
+            await self._wake.wait()
+
+
+class SseHub:
+    """``hub = SseHub(js, season); await hub.start(); ...; await hub.stop()``."""
+
+    def __init__(
+        self,
+        js: JetStreamContext,
+        season: str,
+        *,
+        queue_size: int = 1_024,
+        leaderboard_size: int = 10,
+        replay_batch: int = 512,
+    ) -> None:
+        self.js = js
+        self.streams = SeasonStreams(season)
+        self.queue_size = queue_size
+        self.leaderboard_size = leaderboard_size
+        self.replay_batch = replay_batch
+        self.last_seq = 0  # last stream sequence fanned out
+        self.subscribers: set[Subscriber] = set()
+        self.dropped = 0
+        self._book = AgentBook()
+        self._leaderboard: Outgoing | None = None
+        self._sub: JetStreamContext.PushSubscription | None = None
+        self._caught_up = asyncio.Event()
+        self._target = 0
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    async def start(self, catch_up_seconds: float = 30.0) -> None:
+        """Subscribe from the start of the log (the leaderboard folds it all) and
+        return once caught up with the log as it was when called."""
+        try:
+            info = await self.js.stream_info(self.streams.event_stream)
+            self._target = info.state.last_seq
+        except NotFoundError:
+            self._target = 0  # the engine has not created the stream yet
+        if self._target <= self.last_seq:
+            self._caught_up.set()
+        self._sub = await self.js.subscribe(
+            self.streams.event_subjects,
+            cb=self._on_msg,
+            ordered_consumer=True,
+            deliver_policy=api.DeliverPolicy.ALL,
+        )
+        await asyncio.wait_for(self._caught_up.wait(), catch_up_seconds)
+
+    async def stop(self) -> None:
+        sub, self._sub = self._sub, None
+        if sub is not None:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+        for subscriber in list(self.subscribers):
+            subscriber.close()
+        self.subscribers.clear()
+
+    # -- the live consumer ---------------------------------------------------------
+
+    async def _on_msg(self, msg: Msg) -> None:
+        seq = msg.metadata.sequence.stream
+        if seq <= self.last_seq:
+            return  # an ordered-consumer reset can re-deliver
+        try:
+            outgoing = self._route(seq, msg.data)
+        except Exception:
+            log.exception("sse hub: unreadable event at seq %d skipped", seq)
+            outgoing = []
+        self.last_seq = seq
+        for out in outgoing:
+            self._fan_out(out)
+        if seq >= self._target:
+            self._caught_up.set()
+        # Let the clients' responses drain their queues before the next event: a
+        # burst from the consumer must not overflow a client that keeps up.
+        await asyncio.sleep(0)
+
+    def _route(self, seq: int, raw: bytes) -> list[Outgoing]:
+        event = parse_event(raw)
+        self._book.apply(event)
+        out: list[Outgoing] = []
+        channels = channels_of(event)
+        if channels:
+            out.append(Outgoing(seq, channels, frame(seq, event.type, raw.decode())))
+        if isinstance(event, TickClosed):
+            self._leaderboard = self._leaderboard_frame(seq, event.tick)
+            out.append(self._leaderboard)
+        return out
+
+    def _leaderboard_frame(self, seq: int, tick: int) -> Outgoing:
+        top = self._book.valuations()[: self.leaderboard_size]
+        data = json.dumps(
+            {
+                "tick": tick,
+                "seq": seq,
+                "top": [
+                    {"rank": v.rank, "agent_id": v.agent_id, "net_worth": v.net_worth} for v in top
+                ],
+            },
+            separators=(",", ":"),
+        )
+        return Outgoing(seq, frozenset({"leaderboard"}), frame(seq, "Leaderboard", data))
+
+    def _fan_out(self, out: Outgoing) -> None:
+        for subscriber in list(self.subscribers):
+            if not subscriber.offer(out):
+                # Never wait for a slow client: it goes, everyone else carries on.
+                self.subscribers.discard(subscriber)
+                self.dropped += 1
+
+    # -- clients -------------------------------------------------------------------
+
+    def subscribe(self, channels: Iterable[str], after: int | None = None) -> Subscriber:
+        """Register a live subscriber for events above ``max(after, last_seq)``."""
+        handover = self.last_seq
+        subscriber = Subscriber(frozenset(channels), max(handover, after or 0), self.queue_size)
+        self.subscribers.add(subscriber)
+        return subscriber
+
+    async def stream(
+        self, channels: Iterable[str], last_event_id: int | None = None
+    ) -> AsyncIterator[bytes]:
+        """Encoded SSE frames for ``channels``: replay after ``last_event_id``, then live."""
+        wanted = frozenset(channels)
+        handover = self.last_seq
+        subscriber = self.subscribe(wanted, last_event_id)
+        try:
+            if last_event_id is not None and last_event_id < handover:
+                async for data in self._replay(wanted, last_event_id, handover):
+                    yield data
+            while (out := await subscriber.next()) is not None:
+                yield out.data
+        except SlowConsumerError as exc:
+            # No id: the client must resume from the last event it really received.
+            yield f"event: error{SEP}data: {json.dumps({'error': str(exc)})}{SEP}{SEP}".encode()
+        finally:
+            self.subscribers.discard(subscriber)
+
+    async def _replay(self, wanted: frozenset[str], after: int, upto: int) -> AsyncIterator[bytes]:
+        """Stored events in (after, upto] on ``wanted``, read by a private pull consumer."""
+        config = api.ConsumerConfig(
+            deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=after + 1,
+            ack_policy=api.AckPolicy.NONE,
+            inactive_threshold=60.0,
+            mem_storage=True,
+        )
+        psub = await self.js.pull_subscribe(
+            self.streams.event_subjects, stream=self.streams.event_stream, config=config
+        )
+        latest = self._leaderboard
+        try:
+            while True:
+                try:
+                    msgs = await psub.fetch(self.replay_batch, timeout=5.0)
+                except nats.errors.TimeoutError:
+                    return  # nothing left (the range was purged): go live
+                for msg in msgs:
+                    meta = msg.metadata
+                    seq = meta.sequence.stream
+                    if seq > upto:
+                        return
+                    event = parse_event(msg.data)
+                    if not wanted.isdisjoint(channels_of(event)):
+                        yield frame(seq, event.type, msg.data.decode())
+                    if latest is not None and latest.seq == seq and "leaderboard" in wanted:
+                        yield latest.data
+                    if seq >= upto or meta.num_pending == 0:
+                        return
+        finally:
+            with contextlib.suppress(Exception):
+                await psub.unsubscribe()
+
+
+Authorize = Callable[[Request, str], bool | Awaitable[bool]]
+
+
+def parse_channels(raw: str) -> list[str]:
+    """Validate ``?channels=a,b``; raises ValueError naming the bad channel."""
+    channels = [c.strip() for c in raw.split(",") if c.strip()]
+    if not channels:
+        raise ValueError("no channels: pass ?channels=tick,market:APEX,...")
+    if len(channels) > MAX_CHANNELS:
+        raise ValueError(f"at most {MAX_CHANNELS} channels")
+    for channel in channels:
+        kind, _, arg = channel.partition(":")
+        if channel in PUBLIC_CHANNELS or (kind in ("market", "agent") and arg):
+            continue
+        raise ValueError(f"unknown channel {channel!r}")
+    return channels
+
+
+def sse_endpoint(
+    hub: SseHub,
+    authorize: Authorize | None = None,
+    *,
+    ping: float = 15.0,
+    send_timeout: float = 30.0,
+) -> Callable[[Request], Awaitable[Response]]:
+    """A Starlette endpoint: ``GET ...?channels=tick,market:APEX,agent:<id>``.
+
+    ``agent:<id>`` channels need ``authorize(request, id)`` to say yes (403 otherwise,
+    and always without ``authorize``). Resumes from the ``Last-Event-ID`` header (or a
+    ``last_event_id`` query parameter for a first connection).
+    """
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            channels = parse_channels(request.query_params.get("channels", ""))
+            raw_id = request.headers.get("last-event-id") or request.query_params.get(
+                "last_event_id"
+            )
+            last_id = int(raw_id) if raw_id else None
+            if last_id is not None and last_id < 0:
+                raise ValueError("Last-Event-ID must be a stream sequence >= 0")
+        except ValueError as exc:
+            return JSONResponse({"error": "bad_request", "detail": str(exc)}, status_code=400)
+        for channel in channels:
+            if channel.startswith("agent:"):
+                agent_id = channel.removeprefix("agent:")
+                allowed = authorize(request, agent_id) if authorize is not None else False
+                if inspect.isawaitable(allowed):
+                    allowed = await allowed
+                if not allowed:
+                    return JSONResponse({"error": "forbidden", "channel": channel}, status_code=403)
+        return EventSourceResponse(
+            hub.stream(channels, last_id), ping=ping, send_timeout=send_timeout
+        )
+
+    return endpoint

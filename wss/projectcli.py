@@ -1,0 +1,141 @@
+"""``wss project``: status, rebuild and standalone running of the read projections."""
+
+import asyncio
+import contextlib
+import sys
+
+from nats.js.client import JetStreamContext
+
+from wss.bootstrap import nats
+from wss.errors import Fenced, WssError
+from wss.lease import Lease
+from wss.readside import PROJECTIONS, follow, rebuild_projection, reported_position
+from wss.seasonlog import SeasonLog, list_seasons
+from wss.settings import Settings
+
+BAR = 30
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, redrawn in place."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __call__(self, done: int, total: int) -> None:
+        share = done / total if total else 1.0
+        filled = int(BAR * share)
+        bar = "#" * filled + "-" * (BAR - filled)
+        print(
+            f"\r{self.label} [{bar}] {share:6.1%} {done:,}/{total:,} events",
+            end="",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+async def status(settings: Settings, season: str | None) -> int:
+    async with nats(settings) as conn:
+        seasons = (
+            [await SeasonLog(conn.nc, season).require()] if season else await list_seasons(conn.nc)
+        )
+        if not seasons:
+            print("no seasons yet")
+            return 0
+        print(f"{'season':<14}{'projection':<12}{'position':>10}{'log':>10}{'lag':>8}")
+        for info in seasons:
+            log = SeasonLog(conn.nc, info.season)
+            last = await log.last_seq(log.streams.event_stream)
+            for name in PROJECTIONS:
+                position = await reported_position(conn.nc.jetstream(), info.season, name)
+                shown = "-" if position is None else f"{position:,}"
+                lag = "-" if position is None else f"{last - position:,}"
+                print(f"{info.season:<14}{name:<12}{shown:>10}{last:>10,}{lag:>8}")
+    return 0
+
+
+async def rebuild(settings: Settings, name: str, season: str | None) -> int:
+    if name not in PROJECTIONS:
+        raise WssError(f"no projection {name!r}; choose from {', '.join(PROJECTIONS)}")
+    async with nats(settings) as conn:
+        seasons = (
+            [await SeasonLog(conn.nc, season).require()] if season else await list_seasons(conn.nc)
+        )
+        js = conn.nc.jetstream()
+        for info in seasons:
+            lease = Lease(
+                js,
+                f"project.{info.season}.{name}",
+                settings.lease_seconds,
+                label=f"projection {name} of season {info.season}",
+            )
+            await lease.acquire()  # a live instance of this projection must be stopped first
+            try:
+                position = await rebuild_projection(
+                    js, info.season, name, settings, ProgressBar(f"rebuild {name} {info.season}")
+                )
+            finally:
+                await lease.release()
+            print(
+                f"\nrebuilt {name} for season {info.season} up to event {position:,}",
+                file=sys.stderr,
+            )
+    return 0
+
+
+async def run(settings: Settings, season: str | None, stop: asyncio.Event) -> int:
+    """Follow every (season, projection) whose lease this instance can take.
+
+    Several instances share the work: each pair is run by whichever instance holds its
+    lease, and a pair whose holder died is taken over once its lease goes stale.
+    """
+    async with nats(settings) as conn:
+        js = conn.nc.jetstream()
+        running: dict[str, tuple[Lease, asyncio.Task[None]]] = {}
+        try:
+            while not stop.is_set():
+                infos = (
+                    [await SeasonLog(conn.nc, season).require()]
+                    if season
+                    else await list_seasons(conn.nc)
+                )
+                for info in infos:
+                    for name in PROJECTIONS:
+                        await _claim(js, info.season, name, settings, running)
+                for key, (lease, task) in list(running.items()):
+                    try:
+                        await lease.renew()
+                    except Fenced:
+                        task.cancel()
+                    if task.done():
+                        del running[key]
+                        if not task.cancelled() and task.exception() is not None:
+                            print(f"projection {key} stopped: {task.exception()}", file=sys.stderr)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=settings.lease_seconds / 3)
+        finally:
+            for lease, task in running.values():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+                await lease.release()
+    return 0
+
+
+async def _claim(
+    js: JetStreamContext,
+    season: str,
+    name: str,
+    settings: Settings,
+    running: dict[str, tuple[Lease, "asyncio.Task[None]"]],
+) -> None:
+    key = f"project.{season}.{name}"
+    if key in running:
+        return
+    lease = Lease(js, key, settings.lease_seconds, label=f"projection {name} of season {season}")
+    try:
+        await lease.acquire()
+    except Fenced:
+        return  # another instance runs it
+    print(f"running projection {name} for season {season}", file=sys.stderr, flush=True)
+    running[key] = (lease, asyncio.create_task(follow(js, season, name, settings)))
