@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     schemas.add_argument("--out", type=Path, default=Path("docs/schemas"))
 
     bench = sub.add_parser("bench", help="benchmarks; each prints one JSON line with --json")
-    bench.add_argument("what", choices=["match", "engine", "replay"])
+    bench.add_argument("what", choices=["match", "engine", "replay", "project"])
     bench.add_argument("--json", action="store_true", help="print only the JSON line")
     bench.add_argument("--agents", type=int, default=1000, help="engine: scripted agents")
     bench.add_argument("--ticks", type=int, default=0, help="engine/replay: override length")

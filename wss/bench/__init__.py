@@ -23,4 +23,9 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
 
         result = bench_replay(events=args.ticks or 1_000_000)
         return result
+    if args.what == "project":
+        from wss.bench.project import bench_project  # noqa: PLC0415
+
+        result = bench_project()
+        return result
     raise ValueError(args.what)
