@@ -107,11 +107,11 @@ async def test_killed_projection_resumes_to_the_same_tables(nats_url: str, tmp_p
             process.communicate()
             await asyncio.sleep(1.1)  # its leases go stale
         process = _project(log.season, nats_url, live)
+        js = conn.nc.jetstream()
         try:
             async with asyncio.timeout(120):
-                while (
-                    await reported_position(conn.nc.jetstream(), log.season, "relational") or 0
-                ) < last:
+                # Another process makes the progress: poll its reported position.
+                while (await reported_position(js, log.season, "relational") or 0) < last:  # noqa: ASYNC110
                     await asyncio.sleep(0.2)
         finally:
             process.send_signal(signal.SIGINT)
