@@ -5,6 +5,7 @@ from domain.rules import REGISTRABLE_ROLES, ROLES
 from domain.state import Account
 from schemas import commands as cmd
 from schemas import events as ev
+from schemas import limits
 from schemas.enums import AgentStatus, RejectReason
 
 # Until the legal and social system lands, these actions are validated and recorded only.
@@ -86,6 +87,9 @@ def social(rec: Recorder, account: Account, c: SocialCommand) -> None:
         )
         return
     amount = c.amount if isinstance(c, cmd.Bribe) else None
+    if amount is not None and not 1 <= amount <= limits.MAX_BRIBE_CENTS:
+        reject(rec, c, RejectReason.BAD_AMOUNT, f"amount must be 1..{limits.MAX_BRIBE_CENTS} cents")
+        return
     if amount is not None and amount > account.cash:
         reject(
             rec,

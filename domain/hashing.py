@@ -85,15 +85,15 @@ def snapshot(world: World) -> dict[str, Any]:
         "last_command_seq": world.last_command_seq,
         "regime": world.regime.value,
         "next": [world.next_order_id, world.next_trade_id],
-        "house": world.house,
+        "house": dict(world.house),  # copies: an image must not change as the world does
         "companies": [[*_company(c), list(c.closes)] for c in world.companies.values()],
         "accounts": [
             [
                 *_account(a),
-                a.positions,
+                dict(a.positions),
                 list(a.open_orders),
-                a.selling,
-                a.covering,
+                dict(a.selling),
+                dict(a.covering),
             ]
             for a in world.accounts.values()
         ],
@@ -130,7 +130,8 @@ def restore(image: dict[str, Any]) -> World:
         n = len(_ACCOUNT_FIELDS)
         account = Account(**dict(zip(_ACCOUNT_FIELDS, row[:n], strict=True)))
         account.role, account.status = Role(account.role), AgentStatus(account.status)
-        account.positions, account.selling, account.covering = row[n], row[n + 2], row[n + 3]
+        account.positions = dict(row[n])
+        account.selling, account.covering = dict(row[n + 2]), dict(row[n + 3])
         account.open_orders = dict.fromkeys(row[n + 1])
         world.accounts[account.agent_id] = account
         world.names[account.name] = account.agent_id

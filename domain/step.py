@@ -39,9 +39,12 @@ def step(world: World, commands: Sequence[StepInput], ctx: TickContext) -> list[
             _dispatch(rec, builtin)
     stop: cmd.StopSeason | None = None
     for command in commands:
-        _dispatch(rec, command)
         if isinstance(command, cmd.StopSeason) and command.agent_id == cmd.OPERATOR_ID:
+            if stop is not None:  # one stop per tick; a second one still gets its outcome
+                _refuse(rec, command, RejectReason.SEASON_NOT_RUNNING, "the season is stopping")
+                continue
             stop = command
+        _dispatch(rec, command)
     live = world.started and not world.ended
     if live and world.market_open:
         _margin(rec)
@@ -89,7 +92,9 @@ def _dispatch(rec: Recorder, c: StepInput) -> None:
         actions.reject(rec, c, RejectReason.MALFORMED, c.error)
         return
     if isinstance(c, cmd.StartSeason):
-        if world.started:
+        if c.agent_id != cmd.OPERATOR_ID:
+            _refuse(rec, c, RejectReason.NOT_OPERATOR, "operator commands only")
+        elif world.started:
             _refuse(rec, c, RejectReason.MALFORMED, "the season has already started")
         else:
             _genesis(rec, c)
@@ -244,6 +249,7 @@ def _liquidate(rec: Recorder, account: Account) -> None:
                 )
             )
             orders.match(rec, world.orders[order_id])
+            orders.trigger_stops(rec, symbol)  # forced trades move prices too
             filled = abs(quantity) - abs(account.positions.get(symbol, 0))
         rec.emit(
             ev.PositionLiquidated(
