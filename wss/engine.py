@@ -30,6 +30,7 @@ class TickReport:
     events: int
     trades: int
     volume: int
+    accepted: int  # OrderAccepted events
     index_level: float
     mover: str
     state_hash: str
@@ -141,6 +142,7 @@ class Engine:
             commands=len(commands),
             events=len(events),
             trades=len(trades),
+            accepted=sum(isinstance(e, ev.OrderAccepted) for e in events),
             volume=sum(t.quantity for t in trades),
             index_level=index_level(world),
             mover=biggest_mover(world),

@@ -85,8 +85,8 @@ async def _run(agents: int, ticks: int, symbols: int) -> dict[str, Any]:
         await lease.acquire()
         engine = Engine(log, lease, snapshots=None, snapshot_every=1)
         await engine.recover()
-        await engine.tick()  # genesis
-        await _publish(
+        await engine.tick(at_least=1)  # genesis: StartSeason is command 1
+        registered = await _publish(
             log,
             [
                 cmd.RegisterAgent(
@@ -99,9 +99,9 @@ async def _run(agents: int, ticks: int, symbols: int) -> dict[str, Any]:
                 for n in range(agents)
             ],
         )
-        await engine.tick()
+        await engine.tick(at_least=registered)
         latencies: list[float] = []
-        total_commands = 0
+        total_commands = accepted = 0
         began = time.perf_counter()
         for tick in range(ticks):
             t0 = time.perf_counter()
@@ -110,6 +110,7 @@ async def _run(agents: int, ticks: int, symbols: int) -> dict[str, Any]:
             assert report is not None
             latencies.append((time.perf_counter() - t0) * 1000)
             total_commands += report.commands
+            accepted += report.accepted
         elapsed = time.perf_counter() - began
         await engine.close()
         await lease.release()
@@ -119,6 +120,7 @@ async def _run(agents: int, ticks: int, symbols: int) -> dict[str, Any]:
             "ticks": ticks,
             "commands": total_commands,
             "commands_per_s": round(total_commands / elapsed),
+            "orders_accepted": accepted,
             "tick_p50_ms": round(percentile(latencies, 0.5), 1),
             "tick_p99_ms": round(percentile(latencies, 0.99), 1),
             "peak_rss_self_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
