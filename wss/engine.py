@@ -81,6 +81,7 @@ class Engine:
         """Rebuild the world from the latest snapshot plus the events after it."""
         snap = await self.snapshots.latest(self.season) if self.snapshots else None
         world, start = (snap.world, snap.event_seq + 1) if snap else (World(), 1)
+        self.last_hash = snap.last_hash if snap else ""
         last = await self.log.last_seq(self.log.streams.event_stream)
         pending: list[tuple[StoredMsg, ev.EventBase]] = []
         async for page in self.log.read(self.log.streams.event_stream, start, last):
@@ -134,7 +135,7 @@ class Engine:
         self.last_hash = closed.state_hash
         await self.lease.renew()
         if self.snapshots and tick % self.snapshot_every == 0:
-            await self.snapshots.save(self.season, world, self.event_seq)
+            await self.snapshots.save(self.season, world, self.event_seq, self.last_hash)
         trades = [e for e in events if isinstance(e, ev.TradeExecuted)]
         return TickReport(
             tick=tick,

@@ -28,6 +28,7 @@ MAX_SNAPSHOT_BYTES = 900_000  # below NATS's default 1 MiB payload limit
 class Snapshot:
     world: World
     event_seq: int  # the TickClosed this image stands right after
+    last_hash: str  # that TickClosed's state hash
 
 
 class SnapshotStore:
@@ -58,12 +59,19 @@ class SnapshotStore:
         if not found:
             return None
         image: dict[str, Any] = json.loads(zlib.decompress(found[0].state))
-        return Snapshot(world=restore(image["world"]), event_seq=int(image["event_seq"]))
+        return Snapshot(
+            world=restore(image["world"]),
+            event_seq=int(image["event_seq"]),
+            last_hash=str(image["last_hash"]),
+        )
 
-    async def save(self, season: str, world: World, event_seq: int) -> bool:
+    async def save(self, season: str, world: World, event_seq: int, last_hash: str) -> bool:
         """Image the world now (it changes next tick), store it off the event loop."""
         state = zlib.compress(
-            json.dumps({"event_seq": event_seq, "world": snapshot(world)}).encode(), 6
+            json.dumps(
+                {"event_seq": event_seq, "last_hash": last_hash, "world": snapshot(world)}
+            ).encode(),
+            6,
         )
         if len(state) > MAX_SNAPSHOT_BYTES:
             return False  # too big for one message: restarts fold from the previous one

@@ -16,6 +16,7 @@ from wss.bench.harness import scratch_nats
 from wss.engine import Engine
 from wss.lease import Lease
 from wss.season import create_season
+from wss.snapshots import SnapshotStore
 
 CONFIG = SeasonConfig(symbols=20, population=PopulationConfig(noise_traders=200))
 
@@ -47,14 +48,27 @@ async def _run(events: int) -> dict[str, Any]:
         await engine.recover()
         elapsed = time.perf_counter() - began
         await engine.close()
-        await lease.release()
         assert engine.last_hash == produced[-1].state_hash  # type: ignore[attr-defined]
+        # The same restart from a snapshot at the last tick: what WSS_SNAPSHOT_EVERY buys.
+        snapshots = SnapshotStore(conn.url)
+        try:
+            await snapshots.save(log.season, engine.world, engine.event_seq, engine.last_hash)
+            again = Engine(log, lease, snapshots=snapshots, snapshot_every=1)
+            began = time.perf_counter()
+            await again.recover()
+            from_snapshot = time.perf_counter() - began
+            await again.close()
+        finally:
+            snapshots.close()
+        await lease.release()
+        assert again.last_hash == engine.last_hash
         return {
             "bench": "replay",
             "events": total,
             "ticks": tick + 1,
             "events_per_s": round(total / elapsed),
             "fold_seconds": round(elapsed, 2),
+            "restart_from_snapshot_seconds": round(from_snapshot, 3),
             "generate_seconds": round(generate, 1),
             "append_events_per_s": round(total / publish),
         }
