@@ -2,7 +2,7 @@
 
 from domain.context import Recorder
 from domain.rules import REGISTRABLE_ROLES, ROLES
-from domain.state import Account
+from domain.state import Account, World
 from schemas import commands as cmd
 from schemas import events as ev
 from schemas import limits
@@ -57,59 +57,52 @@ def register(rec: Recorder, c: cmd.RegisterAgent) -> None:
 SocialCommand = cmd.Rumor | cmd.Ally | cmd.SendMessage | cmd.Bribe | cmd.Whistleblow | cmd.Flee
 
 
-def social(rec: Recorder, account: Account, c: SocialCommand) -> None:
-    world = rec.world
+def _refusal(world: World, account: Account, c: SocialCommand) -> tuple[RejectReason, str] | None:
     target = getattr(c, "target_agent_id", None)
-    symbol = getattr(c, "symbol", None)
-    if target is not None:
-        if target == account.agent_id:
-            reject(
-                rec,
-                c,
-                RejectReason.SELF_TARGET,
-                "an action on yourself",
-            )
-            return
-        if target not in world.accounts:
-            reject(
-                rec,
-                c,
-                RejectReason.UNKNOWN_TARGET,
-                f"no agent {target}",
-            )
-            return
-    if symbol is not None and symbol not in world.companies:
-        reject(
-            rec,
-            c,
-            RejectReason.UNKNOWN_SYMBOL,
-            f"no listed company {symbol}",
-        )
+    if target == account.agent_id:
+        return RejectReason.SELF_TARGET, "an action on yourself"
+    if target is not None and target not in world.accounts:
+        return RejectReason.UNKNOWN_TARGET, f"no agent {target}"
+    if isinstance(c, cmd.Rumor) and c.symbol not in world.companies:
+        return RejectReason.UNKNOWN_SYMBOL, f"no listed company {c.symbol}"
+    if isinstance(c, cmd.Bribe):
+        if not 1 <= c.amount <= limits.MAX_BRIBE_CENTS:
+            return RejectReason.BAD_AMOUNT, f"amount must be 1..{limits.MAX_BRIBE_CENTS} cents"
+        if c.amount > account.cash:
+            return RejectReason.INSUFFICIENT_CASH, f"you have {account.cash} cents"
+    return None
+
+
+def _text(c: SocialCommand) -> str:
+    match c:
+        case cmd.Rumor() | cmd.SendMessage():
+            return c.content
+        case cmd.Ally():
+            return c.proposal
+        case cmd.Whistleblow():
+            return c.evidence
+        case cmd.Flee():
+            return c.destination
+        case _:
+            return ""
+
+
+def social(rec: Recorder, account: Account, c: SocialCommand) -> None:
+    """RUMOR, ALLY, MESSAGE, BRIBE, WHISTLEBLOW, FLEE: validated, then recorded."""
+    refusal = _refusal(rec.world, account, c)
+    if refusal is not None:
+        reject(rec, c, *refusal)
         return
-    amount = c.amount if isinstance(c, cmd.Bribe) else None
-    if amount is not None and not 1 <= amount <= limits.MAX_BRIBE_CENTS:
-        reject(rec, c, RejectReason.BAD_AMOUNT, f"amount must be 1..{limits.MAX_BRIBE_CENTS} cents")
-        return
-    if amount is not None and amount > account.cash:
-        reject(
-            rec,
-            c,
-            RejectReason.INSUFFICIENT_CASH,
-            f"you have {account.cash} cents",
-        )
-        return
-    text = getattr(c, "content", None) or getattr(c, "proposal", None) or ""
-    text = text or getattr(c, "evidence", None) or getattr(c, "destination", "")
     rec.emit(
         ev.SocialActionRecorded(
             tick=rec.tick,
             command_id=c.command_id,
             agent_id=c.agent_id,
             action=c.type,
-            target_agent_id=target,
-            symbol=symbol,
-            amount=amount,
-            text=text,
+            target_agent_id=getattr(c, "target_agent_id", None),
+            symbol=c.symbol if isinstance(c, cmd.Rumor) else None,
+            amount=c.amount if isinstance(c, cmd.Bribe) else None,
+            text=_text(c),
             note=PENDING_NOTE,
         )
     )

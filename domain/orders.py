@@ -29,14 +29,17 @@ def buying_power(world: World, account: Account) -> int:
     return equity * account.max_leverage - exposure - account.reserved
 
 
-def _reject(rec: Recorder, c: cmd.OrderCommand, reason: RejectReason, detail: str) -> None:
+def reject(
+    rec: Recorder, c: cmd.OrderCommand | cmd.CancelOrder, reason: RejectReason, detail: str
+) -> None:
+    """The one outcome of a refused BUY/SELL/SHORT/COVER/CANCEL_ORDER."""
     rec.emit(
         ev.OrderRejected(
             tick=rec.tick,
             command_id=c.command_id,
             agent_id=c.agent_id,
             command_type=c.type,
-            symbol=c.symbol,
+            symbol=c.symbol if isinstance(c, cmd.OrderCommand) else None,
             reason=reason,
             detail=detail,
         )
@@ -90,15 +93,15 @@ def place(rec: Recorder, account: Account, c: cmd.OrderCommand) -> None:
     world = rec.world
     refusal = _refusal(world, account, c)
     if refusal is not None:
-        _reject(rec, c, *refusal)
+        reject(rec, c, *refusal)
         return
     side = SIDE_OF[c.type]
     if c.order_type is OrderType.MARKET:
         if next(world.books[c.symbol].plan(side, None), None) is None:
-            _reject(rec, c, RejectReason.NO_LIQUIDITY, "no resting orders on the other side")
+            reject(rec, c, RejectReason.NO_LIQUIDITY, "no resting orders on the other side")
             return
         if c.type in OPENING and buying_power(world, account) <= 0:
-            _reject(rec, c, RejectReason.INSUFFICIENT_BUYING_POWER, "no buying power left")
+            reject(rec, c, RejectReason.INSUFFICIENT_BUYING_POWER, "no buying power left")
             return
     price = c.price
     reserved = (
@@ -240,16 +243,6 @@ def cancel(rec: Recorder, account: Account, c: cmd.CancelOrder) -> None:
     order = rec.world.orders.get(c.order_id)
     if order is None or order.agent_id != account.agent_id:
         reason = RejectReason.UNKNOWN_ORDER if order is None else RejectReason.NOT_YOUR_ORDER
-        rec.emit(
-            ev.OrderRejected(
-                tick=rec.tick,
-                command_id=c.command_id,
-                agent_id=c.agent_id,
-                command_type=c.type,
-                symbol=None,
-                reason=reason,
-                detail=f"order {c.order_id} is not an open order of yours",
-            )
-        )
+        reject(rec, c, reason, f"order {c.order_id} is not an open order of yours")
         return
     cancel_order(rec, order, CancelReason.BY_AGENT, command_id=c.command_id)

@@ -69,18 +69,7 @@ def step(world: World, commands: Sequence[StepInput], ctx: TickContext) -> list[
 
 def _refuse(rec: Recorder, c: StepInput, reason: RejectReason, detail: str) -> None:
     if isinstance(c, (*ORDER_COMMANDS, cmd.CancelOrder)):
-        symbol = c.symbol if isinstance(c, ORDER_COMMANDS) else None
-        rec.emit(
-            ev.OrderRejected(
-                tick=rec.tick,
-                command_id=c.command_id,
-                agent_id=c.agent_id,
-                command_type=c.type,
-                symbol=symbol,
-                reason=reason,
-                detail=detail,
-            )
-        )
+        orders.reject(rec, c, reason, detail)
     else:
         actions.reject(rec, c, reason, detail)
 
