@@ -82,14 +82,19 @@ def market_maker(world: World, account: Account, rank: int, ids: Ids) -> Iterato
             yield _order(cmd.Short, ids, account.agent_id, symbol, qty=size, price=ask)
 
 
+def _pick(world: World, rng: random.Random) -> Company:
+    """A company drawn uniformly (dict order is the listing order: deterministic)."""
+    companies = list(world.companies.values())
+    return companies[rng.randrange(len(companies))]
+
+
 def noise(
     world: World, account: Account, rng: random.Random, ids: Ids
 ) -> Iterator[cmd.CommandBase]:
     if rng.randrange(100) >= 30:
         return
-    symbols = list(world.companies)
-    symbol = symbols[rng.randrange(len(symbols))]
-    company = world.companies[symbol]
+    company = _pick(world, rng)
+    symbol = company.symbol
     qty = max(1, rng.randrange(500_000, 5_000_000) // company.last_price)
     held = account.positions.get(symbol, 0) - account.selling.get(symbol, 0)
     selling = rng.randrange(2) == 0 and held >= qty
@@ -109,9 +114,8 @@ def momentum(
 ) -> Iterator[cmd.CommandBase]:
     if rng.randrange(100) >= 20:
         return
-    symbols = list(world.companies)
-    symbol = symbols[rng.randrange(len(symbols))]
-    company = world.companies[symbol]
+    company = _pick(world, rng)
+    symbol = company.symbol
     if len(company.closes) < 10:
         return
     change_bps = (company.closes[-1] - company.closes[-10]) * BPS // company.closes[-10]
@@ -128,9 +132,8 @@ def value(
 ) -> Iterator[cmd.CommandBase]:
     if rng.randrange(100) >= 20:
         return
-    symbols = list(world.companies)
-    symbol = symbols[rng.randrange(len(symbols))]
-    company = world.companies[symbol]
+    company = _pick(world, rng)
+    symbol = company.symbol
     gap_bps = (company.fair_value - company.last_price) * BPS // company.last_price
     qty = max(1, rng.randrange(2_000_000, 20_000_000) // company.last_price)
     held = account.positions.get(symbol, 0) - account.selling.get(symbol, 0)
