@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import nats.errors
+
 from wss.errors import WssError
 from wss.natsserver import NatsServerError, NatsServerNotFound, NatsUnreachable
 from wss.settings import Settings
@@ -73,6 +75,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
     except (WssError, NatsUnreachable, NatsServerError, NatsServerNotFound) as error:
         print(f"wss: {error}", file=sys.stderr)
+        return 2
+    except nats.errors.Error as error:  # the connection went away under us
+        print(f"wss: NATS: {error or type(error).__name__}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

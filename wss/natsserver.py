@@ -148,8 +148,14 @@ class EmbeddedNats:
         # Logs go to a file, never a pipe: an undrained pipe would eventually block the server.
         self._log = self.log_path.open("ab")
         self._log_start = self._log.tell()
+        # Its own session: a Ctrl-C at the terminal goes to the app, which finishes its
+        # tick, writes its last state to the log, and only then stops the server.
         self._proc = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            args, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log
+            args,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=self._log,
+            start_new_session=True,
         )
         try:
             self._wait_ready()
