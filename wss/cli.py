@@ -28,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--tick-ms", type=int, default=1000, help="wall time per tick; 0 = flat out")
 
     run.add_argument("--no-projections", action="store_true", help="don't run the read side")
+    run.add_argument("--no-gateway", action="store_true", help="don't serve the HTTP API")
+    run.add_argument("--host", default="127.0.0.1", help="gateway address (default 127.0.0.1)")
+    run.add_argument("--port", type=int, default=8000, help="gateway port (default 8000)")
 
     sub.add_parser("seasons", help="list seasons with their status, ticks and hashes")
 
@@ -42,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
 
     schemas = sub.add_parser("schemas", help="write the JSON Schemas of commands and events")
     schemas.add_argument("--out", type=Path, default=Path("docs/schemas"))
+
+    from gateway.agent_cli import add_agent_parser  # noqa: PLC0415 - keeps `wss --help` light
+
+    add_agent_parser(sub)
 
     bench = sub.add_parser("bench", help="benchmarks; each prints one JSON line with --json")
     bench.add_argument("what", choices=["match", "engine", "replay", "project"])
@@ -61,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_seasons(settings))
         if args.command == "project":
             return asyncio.run(_project(settings, args))
+        if args.command == "agent":
+            from gateway.agent_cli import run_agent_command  # noqa: PLC0415
+
+            return run_agent_command(args)
         if args.command == "schemas":
             from wss.schemagen import write_schemas  # noqa: PLC0415 - per-command imports
 
@@ -86,7 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
     from wss.bootstrap import nats  # noqa: PLC0415
+    from wss.gatewaywiring import serve_gateway  # noqa: PLC0415
     from wss.readside import ReadSide  # noqa: PLC0415
+    from wss.readside import prepare as prepare_read_side  # noqa: PLC0415
     from wss.season import create_season, new_seed, run_engine  # noqa: PLC0415
     from wss.seasonlog import SeasonLog  # noqa: PLC0415
 
@@ -102,20 +115,27 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
             print(f"season {log.season} created with seed {seed}", flush=True)
         print(f"log: {conn.url}  streams {log.streams.command_stream}, {log.streams.event_stream}")
         quiet = args.tick_ms == 0 and args.ticks is not None and args.ticks > 50
+        await prepare_read_side(settings)
         read_side = ReadSide(conn.nc.jetstream(), log.season, settings)
         if not args.no_projections:
             read_side.start()
-        result = await run_engine(
-            conn.nc,
-            conn.url,
-            log,
-            settings,
-            ticks=args.ticks,
-            tick_ms=args.tick_ms,
-            stop=stop,
-            until_tick=args.until_tick,
-            on_tick=lambda r: None if quiet and r.tick % 50 else print(r.line(), flush=True),
-        )
+        async with contextlib.AsyncExitStack() as stack:
+            if not args.no_gateway:
+                gateway = await stack.enter_async_context(
+                    serve_gateway(log, settings, host=args.host, port=args.port)
+                )
+                print(f"gateway: {gateway.url}  (agents start with: curl {gateway.url}/skill.md)")
+            result = await run_engine(
+                conn.nc,
+                conn.url,
+                log,
+                settings,
+                ticks=args.ticks,
+                tick_ms=args.tick_ms,
+                stop=stop,
+                until_tick=args.until_tick,
+                on_tick=lambda r: None if quiet and r.tick % 50 else print(r.line(), flush=True),
+            )
         await read_side.drain(await log.last_seq(log.streams.event_stream))
         for error in await read_side.stop():
             print(f"wss: {error}", file=sys.stderr)

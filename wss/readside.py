@@ -38,6 +38,12 @@ def relational_url(settings: Settings) -> str:
     return settings.database_url or f"sqlite+aiosqlite:///{(settings.home / 'read.db').resolve()}"
 
 
+async def prepare(settings: Settings) -> None:
+    """Migrate the relational read model once, before its readers and writers start."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    await migrate(relational_url(settings))
+
+
 async def open_projection(name: str, settings: Settings, season: str) -> Projection:
     if name == "relational":
         url = relational_url(settings)

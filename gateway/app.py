@@ -1,0 +1,480 @@
+"""The Starlette application: HTTP API v1, the SSE stream, the onboarding documents.
+
+``create_app(deps)`` wires everything from one ``GatewayDeps``. Reads come from the
+projections; writes are commands appended to the season's log (``gateway.actions``).
+Errors are mapped to JSON in one place (``gateway.errors.exception_handlers``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from gateway import readmodel
+from gateway.actions import ActionService
+from gateway.auth import Authenticator, hash_key, mint_agent_id, mint_key, webhook_secret
+from gateway.callbacks import check_callback_url
+from gateway.deps import GatewayDeps
+from gateway.errors import (
+    BadRequest,
+    Conflict,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    Unauthorized,
+    Unprocessable,
+    exception_handlers,
+    unprocessable,
+)
+from gateway.limits import RateLimiter, TickClock
+from gateway.models import (
+    ActionsAccepted,
+    ActionStatus,
+    AgentList,
+    AgentPublic,
+    Bar,
+    History,
+    LeaderboardOut,
+    NewsList,
+    PortfolioOut,
+    RegisterRequest,
+    RegisterResponse,
+    SeasonList,
+    SeasonOut,
+    StockList,
+    VerifyRequest,
+    VerifyResponse,
+    WorldTick,
+)
+from gateway.openapi import build_openapi
+from projections.relational import queries
+from schemas import limits
+from schemas.commands import RegisterAgent
+from schemas.enums import Role
+from wss.seasonlog import list_seasons
+
+__all__ = ["Gateway", "create_app"]
+
+DOCS = ("skill.md", "register.md", "heartbeat.md", "api.md")
+_SYMBOL = re.compile(limits.SYMBOL_PATTERN)
+_AGENT = re.compile(limits.AGENT_ID_PATTERN)
+_COMMAND = re.compile(limits.COMMAND_ID_PATTERN)
+POLL = 0.025
+M = TypeVar("M", bound=BaseModel)
+
+
+def model_response(model: BaseModel, status: int = 200) -> Response:
+    return Response(model.model_dump_json(), status_code=status, media_type="application/json")
+
+
+# --- request helpers ------------------------------------------------------------------------
+
+
+def _bad_query(name: str, msg: str) -> Unprocessable:
+    return Unprocessable(f"query.{name}: {msg}", fields=[{
+        "loc": f"query.{name}", "msg": msg, "type": "query_param"}])
+
+
+def int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise _bad_query(name, "must be an integer") from None
+    if not lo <= value <= hi:
+        raise _bad_query(name, f"must be between {lo} and {hi}")
+    return value
+
+
+def bool_param(request: Request, name: str, default: bool) -> bool:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no"):
+        return False
+    raise _bad_query(name, "must be true or false")
+
+
+def choice_param(request: Request, name: str, default: str, choices: tuple[str, ...]) -> str:
+    raw = request.query_params.get(name) or default
+    if raw not in choices:
+        raise _bad_query(name, f"must be one of {', '.join(choices)}")
+    return raw
+
+
+def symbol_param(request: Request, name: str = "symbol") -> str:
+    symbol = str(request.path_params[name])
+    if not _SYMBOL.match(symbol):
+        raise NotFound(f"no listed company {symbol!r}", code="unknown_symbol")
+    return symbol
+
+
+async def read_json(request: Request, limit: int) -> Any:
+    """The request's JSON body: 413 past ``limit`` bytes (checked while reading), 400 if
+    it is not JSON."""
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise PayloadTooLarge(f"request bodies are limited to {limit} bytes")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"request bodies are limited to {limit} bytes")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        raise BadRequest("a JSON body is required", code="invalid_json")
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("the body is not valid JSON", code="invalid_json") from None
+
+
+def parse_body(model: type[M], body: Any) -> M:
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        raise unprocessable(error) from None
+
+
+# --- the application ------------------------------------------------------------------------
+
+
+class Gateway:
+    """The services behind the routes (one per app)."""
+
+    def __init__(self, deps: GatewayDeps) -> None:
+        s = deps.settings
+        self.deps = deps
+        self.auth = Authenticator(deps.db, deps.season)
+        self.clock = TickClock(deps.db, deps.season, s.tick_cache_seconds)
+        self.limiter = RateLimiter(s.actions_per_tick, s.orders_per_minute, s.messages_per_minute)
+        self.actions = ActionService(deps, self.limiter, self.clock)
+        self._names: dict[str, str] = {}  # names registered through this process → agent id
+        self._openapi: bytes | None = None
+
+    @property
+    def db(self) -> Any:
+        return self.deps.db
+
+    @property
+    def season(self) -> str:
+        return self.deps.season
+
+    # -- auth --------------------------------------------------------------------------------
+
+    async def register(self, request: Request) -> Response:
+        limit = self.deps.settings.max_body_bytes
+        body = parse_body(RegisterRequest, await read_json(request, limit))
+        if body.callback_url is not None:
+            await check_callback_url(
+                body.callback_url, allow_private=self.deps.settings.allow_private_callbacks
+            )
+        if body.name in self._names or await readmodel.agent_by_name(self.db, self.season,
+                                                                      body.name):
+            raise Conflict(f"the name {body.name!r} is taken", code="name_taken")
+        agent_id, key = mint_agent_id(), mint_key()
+        key_hash = hash_key(key)
+        command = RegisterAgent(
+            command_id=f"register-{agent_id}", agent_id=agent_id, name=body.name,
+            role=Role(body.role), callback_url=body.callback_url, api_key_hash=key_hash,
+        )
+        self._names[body.name] = agent_id
+        self.auth.remember(key_hash, agent_id)
+        await self.deps.log.submit(command)
+        projected = await self._await_registration(agent_id, command.command_id, key_hash,
+                                                   body.name)
+        out = RegisterResponse(
+            agent_id=agent_id, name=body.name, role=body.role, api_key=key,
+            webhook_secret=webhook_secret(self.deps.settings.webhook_secret, agent_id),
+            command_id=command.command_id, projected=projected,
+        )
+        return model_response(out, 201 if projected else 202)
+
+    async def _await_registration(self, agent_id: str, command_id: str, key_hash: str,
+                                  name: str) -> bool:
+        """Wait (bounded) for the read model to show the agent; 409 if the engine refused."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + self.deps.settings.register_wait_seconds
+        while True:
+            if await queries.get_agent(self.db, self.season, agent_id) is not None:
+                return True
+            outcome = await queries.action_outcome(self.db, self.season, agent_id, command_id)
+            if outcome is not None and outcome.status == "rejected":
+                self.auth.forget(key_hash)
+                self._names.pop(name, None)
+                raise Conflict(outcome.detail or "registration refused",
+                               code=outcome.reason or "registration_refused")
+            if loop.time() >= until:
+                return False
+            await asyncio.sleep(POLL)
+
+    async def verify(self, request: Request) -> Response:
+        limit = self.deps.settings.max_body_bytes
+        body = parse_body(VerifyRequest, await read_json(request, limit))
+        agent_id = await self.auth.agent_for_key(body.api_key)
+        if agent_id is None:
+            raise Unauthorized("invalid API key")
+        return model_response(VerifyResponse(agent_id=agent_id))
+
+    # -- agents ------------------------------------------------------------------------------
+
+    async def agents(self, request: Request) -> Response:
+        limit = int_param(request, "limit", 100, 1, 500)
+        offset = int_param(request, "offset", 0, 0, 10**9)
+        builtin = bool_param(request, "builtin", True)
+        views = await queries.list_agents(self.db, self.season, include_builtin=builtin,
+                                          limit=limit, offset=offset)
+        return model_response(AgentList(agents=[_public(v) for v in views]))
+
+    async def agent(self, request: Request) -> Response:
+        agent_id = self._agent_path(request)
+        view = await queries.get_agent(self.db, self.season, agent_id)
+        if view is None:
+            raise NotFound(f"no agent {agent_id}", code="unknown_agent")
+        return model_response(_public(view))
+
+    async def portfolio(self, request: Request) -> Response:
+        agent_id = self._agent_path(request)
+        caller = await self.auth.optional(request)
+        p = await queries.portfolio(self.db, self.season, agent_id)
+        if p is None:
+            raise NotFound(f"no agent {agent_id}", code="unknown_agent")
+        out = PortfolioOut(agent_id=agent_id, private=False, net_worth=p.net_worth,
+                           holdings_value=p.holdings_value, return_bps=p.return_bps)
+        if caller == agent_id:
+            orders = await queries.open_orders(self.db, self.season, agent_id)
+            out = out.model_copy(update={"private": True, "cash": p.cash,
+                                         "holdings": p.holdings, "open_orders": orders})
+        return model_response(out)
+
+    async def leaderboard(self, request: Request) -> Response:
+        builtin = bool_param(request, "builtin", False)
+        limit = int_param(request, "limit", 50, 1, 500)
+        entries = await queries.leaderboard(self.db, self.season, builtin=builtin, limit=limit)
+        return model_response(LeaderboardOut(entries=entries))
+
+    def _agent_path(self, request: Request) -> str:
+        agent_id = str(request.path_params["agent_id"])
+        if not _AGENT.match(agent_id):
+            raise NotFound(f"no agent {agent_id!r}", code="unknown_agent")
+        return agent_id
+
+    # -- market ------------------------------------------------------------------------------
+
+    async def stocks(self, _request: Request) -> Response:
+        return model_response(StockList(stocks=await queries.list_stocks(self.db, self.season)))
+
+    async def stock(self, request: Request) -> Response:
+        symbol = symbol_param(request)
+        detail = await queries.stock_detail(self.db, self.season, symbol)
+        if detail is None:
+            raise NotFound(f"no listed company {symbol}", code="unknown_symbol")
+        return model_response(detail)
+
+    async def orderbook(self, request: Request) -> Response:
+        symbol = symbol_param(request)
+        depth = int_param(request, "depth", 10, 1, 100)
+        if await queries.stock_detail(self.db, self.season, symbol) is None:
+            raise NotFound(f"no listed company {symbol}", code="unknown_symbol")
+        return model_response(await readmodel.order_book(self.db, self.season, symbol, depth))
+
+    async def history(self, request: Request) -> Response:
+        symbol = symbol_param(request)
+        interval: Any = choice_param(request, "interval", "1m", ("1m", "1h", "1d"))
+        lo = int_param(request, "from_tick", 0, 0, 2**32 - 1)
+        hi = int_param(request, "to_tick", 2**32 - 1, 0, 2**32 - 1)
+        limit = int_param(request, "limit", 500, 1, 5000)
+        if await queries.stock_detail(self.db, self.season, symbol) is None:
+            raise NotFound(f"no listed company {symbol}", code="unknown_symbol")
+        analytics = self.deps.analytics
+        if analytics is not None:
+            from projections.analytics.queries import ohlcv  # noqa: PLC0415 - optional part
+
+            rows = await asyncio.to_thread(ohlcv, analytics, self.season, symbol, interval,
+                                           from_tick=lo, to_tick=hi)
+            bars = [Bar(**{f: getattr(r, f) for f in Bar.model_fields})
+                    for r in rows][-limit:]
+            return model_response(History(symbol=symbol, interval=interval,
+                                          source="analytics", bars=bars))
+        bars = await readmodel.bars_from_trades(self.db, self.season, symbol, interval,
+                                                from_tick=lo, to_tick=hi, limit=limit)
+        return model_response(History(symbol=symbol, interval=interval,
+                                      source="relational", bars=bars))
+
+    # -- actions -----------------------------------------------------------------------------
+
+    async def act(self, request: Request) -> Response:
+        agent_id = await self.auth.required(request)
+        body = await read_json(request, self.deps.settings.max_body_bytes)
+        key = request.headers.get("idempotency-key")
+        if isinstance(body, list):
+            items, batch = body, True
+        elif isinstance(body, dict) and "actions" in body and "type" not in body:
+            extra = sorted(set(body) - {"actions"})
+            if extra or not isinstance(body["actions"], list):
+                raise Unprocessable("a batch is {\"actions\": [...]}", fields=[{
+                    "loc": "actions", "msg": "a list of actions, nothing else", "type": "batch"}])
+            items, batch = body["actions"], True
+        elif isinstance(body, dict):
+            items, batch = [body], False
+        else:
+            raise Unprocessable("an action object, a list of them, or {\"actions\": [...]}",
+                                fields=[{"loc": "body", "msg": "must be an object or an array",
+                                         "type": "type_error"}])
+        accepted = await self.actions.act(agent_id, items, key, batch=batch)
+        return model_response(ActionsAccepted(agent_id=agent_id, actions=accepted), 202)
+
+    async def action_status(self, request: Request) -> Response:
+        agent_id = await self.auth.required(request)
+        command_id = str(request.path_params["command_id"])
+        if not _COMMAND.match(command_id):
+            raise NotFound(f"no command {command_id!r}", code="unknown_command")
+        outcome = await queries.action_outcome(self.db, self.season, agent_id, command_id)
+        status: Any = "pending" if outcome is None else outcome.status
+        if status not in ("pending", "accepted", "rejected"):
+            status = "accepted"
+        return model_response(ActionStatus(command_id=command_id, status=status,
+                                           outcome=outcome))
+
+    # -- world -------------------------------------------------------------------------------
+
+    async def news(self, request: Request) -> Response:
+        raw_symbol = request.query_params.get("symbol") or None
+        if raw_symbol is not None and not _SYMBOL.match(raw_symbol):
+            raise _bad_query("symbol", "a ticker: 1-5 capital letters")
+        since = request.query_params.get("since_tick")
+        since_tick = int_param(request, "since_tick", 0, 0, 2**32 - 1) if since else None
+        limit = int_param(request, "limit", 50, 1, 500)
+        items = await queries.news(self.db, self.season, symbol=raw_symbol,
+                                   since_tick=since_tick, limit=limit)
+        return model_response(NewsList(news=items))
+
+    async def _world(self) -> queries.WorldStatus:
+        status = await queries.world_status(self.db, self.season)
+        if status is None:
+            raise NotFound("the season has not started yet", code="not_ready")
+        return status
+
+    async def world_status(self, _request: Request) -> Response:
+        return model_response(await self._world())
+
+    async def world_tick(self, _request: Request) -> Response:
+        w = await self._world()
+        self.clock.observe(w.tick)
+        return model_response(WorldTick(tick=w.tick, sim_time=w.sim_time,
+                                        market_open=w.market_open))
+
+    async def seasons(self, _request: Request) -> Response:
+        infos = await list_seasons(self.deps.log.nc)
+        return model_response(SeasonList(seasons=[
+            SeasonOut(season=i.season, seed=i.seed, status=i.status, created=i.created,
+                      tick=i.tick, state_hash=i.state_hash, current=i.season == self.season)
+            for i in infos
+        ]))
+
+    # -- stream, documents -------------------------------------------------------------------
+
+    async def authorize_channel(self, request: Request, agent_id: str) -> bool:
+        try:
+            caller = await self.auth.optional(request)
+        except Unauthorized:
+            return False
+        return caller == agent_id
+
+    def stream_endpoint(self) -> Callable[[Request], Awaitable[Response]]:
+        hub = self.deps.hub
+        if hub is None:
+            async def unavailable(_request: Request) -> Response:
+                raise ServiceUnavailable("the live stream is not running", code="no_stream")
+
+            return unavailable
+        from projections.sse_hub import sse_endpoint  # noqa: PLC0415
+
+        return sse_endpoint(hub, self.authorize_channel)
+
+    async def openapi(self, _request: Request) -> Response:
+        if self._openapi is None:
+            self._openapi = json.dumps(build_openapi()).encode()
+        return Response(self._openapi, media_type="application/json")
+
+    def document(self, name: str) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(_request: Request) -> Response:
+            path: Path = self.deps.settings.docs_dir / name
+            if not await asyncio.to_thread(path.is_file):
+                raise NotFound(f"{name} is not installed")
+            return FileResponse(path, media_type="text/markdown; charset=utf-8")
+
+        return endpoint
+
+    async def index(self, _request: Request) -> Response:
+        return JSONResponse({
+            "name": "WallStreetSim gateway", "season": self.season,
+            "start_here": "/skill.md", "openapi": "/openapi.json",
+        })
+
+
+def _public(view: queries.AgentView) -> AgentPublic:
+    return AgentPublic(agent_id=view.agent_id, name=view.name, role=view.role,
+                       status=view.status, builtin=view.builtin, strategy=view.strategy,
+                       registered_tick=view.registered_tick)
+
+
+def create_app(deps: GatewayDeps) -> Starlette:
+    gw = Gateway(deps)
+    v1 = "/api/v1"
+    routes = [
+        Route("/", gw.index),
+        Route("/openapi.json", gw.openapi),
+        *(Route(f"/{name}", gw.document(name)) for name in DOCS),
+        Route(f"{v1}/auth/register", gw.register, methods=["POST"]),
+        Route(f"{v1}/auth/verify", gw.verify, methods=["POST"]),
+        Route(f"{v1}/agents", gw.agents),
+        Route(f"{v1}/agents/{{agent_id}}", gw.agent),
+        Route(f"{v1}/agents/{{agent_id}}/portfolio", gw.portfolio),
+        Route(f"{v1}/leaderboard", gw.leaderboard),
+        Route(f"{v1}/market/stocks", gw.stocks),
+        Route(f"{v1}/market/stocks/{{symbol}}", gw.stock),
+        Route(f"{v1}/market/orderbook/{{symbol}}", gw.orderbook),
+        Route(f"{v1}/market/history/{{symbol}}", gw.history),
+        Route(f"{v1}/actions", gw.act, methods=["POST"]),
+        Route(f"{v1}/actions/{{command_id}}", gw.action_status),
+        Route(f"{v1}/news", gw.news),
+        Route(f"{v1}/world/status", gw.world_status),
+        Route(f"{v1}/world/tick", gw.world_tick),
+        Route(f"{v1}/seasons", gw.seasons),
+        Route(f"{v1}/stream", gw.stream_endpoint()),
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        dispatcher = None
+        if deps.settings.webhooks_enabled:
+            from gateway.webhooks import WebhookDispatcher  # noqa: PLC0415
+
+            dispatcher = WebhookDispatcher(deps, gw.actions, gw.clock)
+            await dispatcher.start()
+        try:
+            yield
+        finally:
+            if dispatcher is not None:
+                await dispatcher.stop()
+
+    app = Starlette(routes=routes, exception_handlers=exception_handlers(), lifespan=lifespan)
+    app.state.gateway = gw
+    return app

@@ -1,0 +1,110 @@
+"""API keys and webhook secrets: minted here, stored only as sha256, compared in constant time.
+
+A key is ``wss_`` + 43 url-safe characters (256 bits). The read model stores its sha256;
+this process also remembers the hashes it minted, so an agent can act at once, before its
+registration reaches the read model. Keys are never logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.requests import Request
+
+from gateway.errors import Unauthorized
+from projections.relational import queries
+
+__all__ = [
+    "Authenticator",
+    "hash_key",
+    "mint_agent_id",
+    "mint_key",
+    "sign",
+    "webhook_secret",
+]
+
+KEY_PREFIX = "wss_"
+_KEY_RE = re.compile(r"^wss_[A-Za-z0-9_\-]{20,128}$")
+
+
+def mint_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def mint_agent_id() -> str:
+    return "a-" + secrets.token_hex(8)
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def webhook_secret(server_secret: bytes, agent_id: str) -> str:
+    """The agent's webhook key: HMAC(server secret, agent id), so nothing needs storing."""
+    return hmac.new(server_secret, agent_id.encode(), hashlib.sha256).hexdigest()
+
+
+def sign(secret: str, body: bytes) -> str:
+    """Value of ``X-WSS-Signature`` for ``body``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+class Authenticator:
+    """Key → agent id, from this process's registrations or the read model."""
+
+    def __init__(self, db: AsyncEngine, season: str) -> None:
+        self.db = db
+        self.season = season
+        self._known: dict[str, tuple[str, str]] = {}  # sha256 → (sha256, agent id)
+
+    def remember(self, key_hash: str, agent_id: str) -> None:
+        self._known[key_hash] = (key_hash, agent_id)
+
+    def forget(self, key_hash: str) -> None:
+        self._known.pop(key_hash, None)
+
+    async def agent_for_key(self, key: str | None) -> str | None:
+        if key is None or not _KEY_RE.match(key):
+            return None
+        digest = hash_key(key)
+        known = self._known.get(digest)
+        if known is None:
+            agent = await queries.agent_by_key_hash(self.db, self.season, digest)
+            if agent is None:
+                return None
+            known = (digest, agent.agent_id)
+            self._known[digest] = known
+        stored, agent_id = known
+        # The lookup is by hash (an attacker cannot steer a sha256's prefix); the final
+        # comparison is constant-time all the same.
+        return agent_id if hmac.compare_digest(stored, digest) else None
+
+    async def optional(self, request: Request) -> str | None:
+        """The caller's agent id; None without a key; 401 for a key that is not valid."""
+        key = bearer(request)
+        if key is None:
+            if request.headers.get("authorization"):
+                raise Unauthorized("Authorization must be 'Bearer <api key>'")
+            return None
+        agent_id = await self.agent_for_key(key)
+        if agent_id is None:
+            raise Unauthorized("invalid API key")
+        return agent_id
+
+    async def required(self, request: Request) -> str:
+        agent_id = await self.optional(request)
+        if agent_id is None:
+            raise Unauthorized("this endpoint needs 'Authorization: Bearer <api key>'")
+        return agent_id

@@ -1,0 +1,246 @@
+"""The gateway's request and response bodies (the OpenAPI document is built from these).
+
+Read models from ``projections.relational.queries`` (``StockView``, ``NewsItem``...) are
+returned as they are; the models here are the gateway's own shapes.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from projections.relational.queries import (
+    ActionOutcome,
+    HoldingView,
+    LeaderboardEntry,
+    NewsItem,
+    OrderView,
+    StockView,
+)
+from schemas import limits
+
+__all__ = [
+    "AcceptedAction",
+    "ActionStatus",
+    "ActionsAccepted",
+    "AgentList",
+    "AgentPublic",
+    "Bar",
+    "BookLevel",
+    "ErrorBody",
+    "FieldError",
+    "History",
+    "LeaderboardOut",
+    "NewsList",
+    "OrderBook",
+    "PortfolioOut",
+    "RegisterRequest",
+    "RegisterResponse",
+    "RegistrableRole",
+    "SeasonList",
+    "SeasonOut",
+    "StockList",
+    "TickWebhook",
+    "VerifyRequest",
+    "VerifyResponse",
+    "WebhookReply",
+    "WebhookWorld",
+    "WorldTick",
+]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# Roles an external agent may register as: domain.rules.REGISTRABLE_ROLES (a test checks).
+RegistrableRole = Literal[
+    "hedge_fund_manager",
+    "retail_trader",
+    "ceo",
+    "investment_banker",
+    "financial_journalist",
+    "sec_investigator",
+    "whistleblower",
+    "quant",
+    "influencer",
+]
+
+
+class FieldError(Body):
+    loc: str
+    msg: str
+    type: str
+
+
+class ErrorBody(Body):
+    error: str = Field(description="machine-readable code, e.g. rate_limited")
+    detail: str
+    fields: list[FieldError] | None = None
+
+
+class RegisterRequest(Body):
+    name: Annotated[str, Field(min_length=1, max_length=limits.MAX_NAME_CHARS)]
+    role: RegistrableRole
+    callback_url: Annotated[str | None, Field(max_length=2048)] = Field(
+        default=None, description="http(s) URL that receives a signed TickWebhook every tick"
+    )
+
+
+class RegisterResponse(Body):
+    agent_id: str
+    name: str
+    role: str
+    api_key: str = Field(description="shown once: only its sha256 is stored")
+    webhook_secret: str = Field(description="HMAC-SHA256 key of the X-WSS-Signature header")
+    command_id: str
+    projected: bool = Field(description="false: accepted, still on its way to the read model")
+
+
+class VerifyRequest(Body):
+    api_key: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class VerifyResponse(Body):
+    agent_id: str
+    valid: bool = True
+
+
+class AgentPublic(Body):
+    agent_id: str
+    name: str
+    role: str
+    status: str
+    builtin: bool
+    strategy: str | None
+    registered_tick: int
+
+
+class AgentList(Body):
+    agents: list[AgentPublic]
+
+
+class PortfolioOut(Body):
+    """Everyone sees net worth and return; the owner (with its key) sees everything."""
+
+    agent_id: str
+    private: bool
+    net_worth: int
+    holdings_value: int
+    return_bps: int
+    cash: int | None = None
+    holdings: list[HoldingView] | None = None
+    open_orders: list[OrderView] | None = None
+
+
+class BookLevel(Body):
+    price: int
+    quantity: int
+    orders: int
+
+
+class OrderBook(Body):
+    symbol: str
+    bids: list[BookLevel] = Field(description="best (highest) first")
+    asks: list[BookLevel] = Field(description="best (lowest) first")
+
+
+class Bar(Body):
+    tick: int
+    end_tick: int
+    open: int
+    high: int
+    low: int
+    close: int
+    volume: int
+    notional: int
+    trades: int
+
+
+class History(Body):
+    symbol: str
+    interval: Literal["1m", "1h", "1d"]
+    source: Literal["analytics", "relational"]
+    bars: list[Bar]
+
+
+class AcceptedAction(Body):
+    command_id: str
+    type: str
+    seq: int = Field(description="position in the season's command stream")
+    duplicate: bool = Field(description="true: already received, this request did not act")
+
+
+class ActionsAccepted(Body):
+    agent_id: str
+    actions: list[AcceptedAction]
+
+
+class ActionStatus(Body):
+    command_id: str
+    status: Literal["pending", "accepted", "rejected"]
+    outcome: ActionOutcome | None
+
+
+class WorldTick(Body):
+    tick: int
+    sim_time: str
+    market_open: bool
+
+
+class SeasonOut(Body):
+    season: str
+    seed: int
+    status: str
+    created: str
+    tick: int
+    state_hash: str
+    current: bool
+
+
+# --- webhooks ---------------------------------------------------------------------------
+
+
+class WebhookWorld(Body):
+    regime: str
+    market_open: bool
+    day: int
+
+
+class TickWebhook(Body):
+    """POSTed to an agent's callback_url after every tick, signed with X-WSS-Signature."""
+
+    season: str
+    tick: int
+    sim_time: str
+    agent_id: str
+    portfolio: PortfolioOut | None
+    market: list[StockView] = Field(description="the watchlist: every listed stock's prices")
+    world: WebhookWorld | None
+    news: list[NewsItem]
+    messages: list[dict[str, Any]] = Field(description="messages, alliances, bribes to you")
+    alerts: list[dict[str, Any]] = Field(description="your fills, rejections, margin calls")
+
+
+class WebhookReply(BaseModel):
+    """What an agent may answer a webhook with: actions for the next tick."""
+
+    model_config = ConfigDict(extra="ignore")
+    actions: list[Any] = Field(default_factory=list)
+
+
+class StockList(Body):
+    stocks: list[StockView]
+
+
+class LeaderboardOut(Body):
+    entries: list[LeaderboardEntry]
+
+
+class NewsList(Body):
+    news: list[NewsItem]
+
+
+class SeasonList(Body):
+    seasons: list[SeasonOut]

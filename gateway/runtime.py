@@ -1,0 +1,89 @@
+"""Everything a season's gateway needs, started together: ``async with running_gateway(...)``.
+
+Migrates the relational read model, runs the relational projection as a task, starts the
+SSE hub and serves the app (with its webhook dispatcher) on ``host:port``. ``wss run``
+wraps its engine loop in this; tests and the bench use it the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.deps import GatewayDeps, GatewaySettings
+from gateway.serve import GatewayServer, serve_gateway
+from projections.relational import RelationalProjection, create_engine, migrate
+from projections.runner import run_projection
+from projections.sse_hub import SseHub
+from wss.seasonlog import SeasonLog
+
+__all__ = ["RunningGateway", "running_gateway"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RunningGateway:
+    server: GatewayServer
+    deps: GatewayDeps
+    projection: RelationalProjection
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+
+async def _project(log_: SeasonLog, projection: RelationalProjection) -> None:
+    """The relational projection, restarted if its consumer fails (it resumes by position)."""
+    while True:
+        try:
+            await run_projection(log_.js, log_.season, projection, fetch_timeout=0.25)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("relational projection failed; restarting")
+            await asyncio.sleep(0.5)
+
+
+@contextlib.asynccontextmanager
+async def running_gateway(
+    season_log: SeasonLog,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    settings: GatewaySettings | None = None,
+    database: str | AsyncEngine | None = None,
+    project: bool = True,
+    sse: bool = True,
+) -> AsyncIterator[RunningGateway]:
+    """Serve the gateway for ``season_log``'s season until the block exits."""
+    db = database if isinstance(database, AsyncEngine) else create_engine(database)
+    await migrate(db)
+    projection = RelationalProjection(db, season_log.season)
+    task = asyncio.create_task(_project(season_log, projection)) if project else None
+    hub = SseHub(season_log.js, season_log.season) if sse else None
+    try:
+        if hub is not None:
+            await hub.start()
+        deps = GatewayDeps(log=season_log, db=db, settings=settings or GatewaySettings(), hub=hub)
+        server = await serve_gateway(deps, host, port)
+        try:
+            yield RunningGateway(server, deps, projection)
+        finally:
+            if hub is not None:
+                await hub.stop()  # ends open SSE responses, so the server stops at once
+            await server.stop()
+    finally:
+        if hub is not None:
+            await hub.stop()
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if not isinstance(database, AsyncEngine):
+            await db.dispose()

@@ -1,0 +1,100 @@
+"""A season served by the gateway over real uvicorn and a real nats-server, for e2e tests.
+
+``gateway_env`` creates a season, runs the engine as a task (for ``engine_ticks`` ticks, or
+until the block exits), and serves the gateway with its relational projection and SSE hub.
+Waits poll with bounded timeouts; nothing sleeps for a fixed time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from nats.aio.client import Client
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.deps import GatewaySettings
+from gateway.runtime import RunningGateway, running_gateway
+from projections.relational import queries
+from schemas.config import PopulationConfig, SeasonConfig
+from wss.natsserver import connect, free_port
+from wss.season import RunResult, create_season, run_engine
+from wss.seasonlog import SeasonLog
+from wss.settings import Settings
+
+T = TypeVar("T")
+SECRET = b"test-server-secret"
+TEST_SETTINGS = GatewaySettings(
+    allow_private_callbacks=True, webhook_secret=SECRET, register_wait_seconds=3.0,
+)
+CONFIG = SeasonConfig(
+    symbols=4, population=PopulationConfig(market_makers=2, noise_traders=4,
+                                           momentum_traders=1, value_traders=1),
+)
+
+
+@dataclass
+class Env:
+    nc: Client
+    log: SeasonLog
+    gateway: RunningGateway
+    engine_task: asyncio.Task[RunResult]
+
+    @property
+    def url(self) -> str:
+        return self.gateway.url
+
+    @property
+    def db(self) -> AsyncEngine:
+        return self.gateway.deps.db
+
+    @property
+    def season(self) -> str:
+        return self.log.season
+
+    async def command_seq(self) -> int:
+        return await self.log.last_seq(self.log.streams.command_stream)
+
+    async def world_tick(self) -> int:
+        status = await queries.world_status(self.db, self.season)
+        return status.tick if status else -1
+
+
+async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 10.0,  # noqa: ASYNC109
+                        every: float = 0.02) -> T:
+    """Poll ``probe`` until it returns something truthy, or fail after ``timeout``."""
+    async with asyncio.timeout(timeout):
+        while True:
+            value = await probe()
+            if value:
+                return value
+            await asyncio.sleep(every)
+
+
+@contextlib.asynccontextmanager
+async def gateway_env(nats_url: str, tmp: Path, *, engine_ticks: int | None = None,
+                      tick_ms: int = 100, seed: int = 7,
+                      **settings: Any) -> AsyncIterator[Env]:
+    nc = await connect(nats_url)
+    log = await create_season(nc, seed, CONFIG)
+    stop = asyncio.Event()
+    engine = asyncio.create_task(run_engine(
+        nc, nats_url, log, Settings(home=tmp, snapshot_every=0, lease_seconds=5),
+        ticks=engine_ticks, tick_ms=tick_ms, stop=stop, on_tick=lambda _r: None,
+    ))
+    try:
+        async with running_gateway(
+            log, port=free_port(), settings=replace(TEST_SETTINGS, **settings),
+            database=f"sqlite+aiosqlite:///{tmp / 'read.db'}",
+        ) as gateway:
+            env = Env(nc, log, gateway, engine)
+            yield env
+    finally:
+        stop.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(engine, 10)
+        await nc.drain()
