@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     add_agent_parser(sub)
 
     bench = sub.add_parser("bench", help="benchmarks; each prints one JSON line with --json")
-    bench.add_argument("what", choices=["match", "engine", "replay", "project"])
+    bench.add_argument("what", choices=["match", "engine", "replay", "project", "gateway"])
     bench.add_argument("--json", action="store_true", help="print only the JSON line")
     bench.add_argument("--agents", type=int, default=1000, help="engine: scripted agents")
     bench.add_argument("--ticks", type=int, default=0, help="engine/replay: override length")

@@ -28,4 +28,9 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
 
         result = bench_project()
         return result
+    if args.what == "gateway":
+        from gateway.bench import bench_gateway  # noqa: PLC0415
+
+        result = bench_gateway(agents=args.agents)
+        return result
     raise ValueError(args.what)
