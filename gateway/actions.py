@@ -51,35 +51,55 @@ class ActionService:
         self.deps, self.limiter, self.clock = deps, limiter, clock
 
     def parse(
-        self, agent_id: str, items: Sequence[Any], idempotency_key: str | None = None,
-        *, batch: bool = False,
+        self,
+        agent_id: str,
+        items: Sequence[Any],
+        idempotency_key: str | None = None,
+        *,
+        batch: bool = False,
     ) -> list[Prepared]:
         """Validate raw actions as this agent's commands (422 / 403 before anything counts)."""
         streams = self.deps.log.streams
         max_batch = self.deps.settings.max_batch
         if not items:
-            raise Unprocessable("no actions", fields=[{
-                "loc": "actions", "msg": "at least one action", "type": "too_short"}])
+            raise Unprocessable(
+                "no actions",
+                fields=[{"loc": "actions", "msg": "at least one action", "type": "too_short"}],
+            )
         if len(items) > max_batch:
-            raise Unprocessable(f"at most {max_batch} actions per request", code="batch_too_large",
-                                fields=[{"loc": "actions", "msg": f"at most {max_batch} items",
-                                         "type": "too_long"}])
+            raise Unprocessable(
+                f"at most {max_batch} actions per request",
+                code="batch_too_large",
+                fields=[
+                    {"loc": "actions", "msg": f"at most {max_batch} items", "type": "too_long"}
+                ],
+            )
         if idempotency_key is not None and not 1 <= len(idempotency_key) <= 128:
-            raise Unprocessable("Idempotency-Key must be 1..128 characters", fields=[{
-                "loc": "header.Idempotency-Key", "msg": "1..128 characters", "type": "length"}])
+            raise Unprocessable(
+                "Idempotency-Key must be 1..128 characters",
+                fields=[
+                    {"loc": "header.Idempotency-Key", "msg": "1..128 characters", "type": "length"}
+                ],
+            )
         out: list[Prepared] = []
         errors: list[dict[str, str]] = []
         for index, raw in enumerate(items):
             loc: tuple[str | int, ...] = ("actions", index) if batch else ()
             if not isinstance(raw, dict):
-                errors.append({"loc": ".".join(map(str, loc)) or "body",
-                               "msg": "an action is a JSON object", "type": "dict_type"})
+                errors.append(
+                    {
+                        "loc": ".".join(map(str, loc)) or "body",
+                        "msg": "an action is a JSON object",
+                        "type": "dict_type",
+                    }
+                )
                 continue
             body = dict(raw)
             given = body.get("agent_id")
             if given is not None and given != agent_id:
-                raise Forbidden("agent_id must be your own (it is taken from your key)",
-                                code="not_your_agent")
+                raise Forbidden(
+                    "agent_id must be your own (it is taken from your key)", code="not_your_agent"
+                )
             body["agent_id"] = agent_id
             key = None
             if idempotency_key is not None:
@@ -102,27 +122,42 @@ class ActionService:
         """Cancelling someone else's order is refused here (the domain refuses it too)."""
         for p in prepared:
             if isinstance(p.command, cmd.CancelOrder):
-                owner = await readmodel.order_owner(self.deps.db, self.deps.season,
-                                                    p.command.order_id)
+                owner = await readmodel.order_owner(
+                    self.deps.db, self.deps.season, p.command.order_id
+                )
                 if owner is not None and owner != agent_id:
-                    raise Forbidden(f"order {p.command.order_id} is not yours",
-                                    code="not_your_order")
+                    raise Forbidden(
+                        f"order {p.command.order_id} is not yours", code="not_your_order"
+                    )
 
     async def submit(self, agent_id: str, prepared: Sequence[Prepared]) -> list[AcceptedAction]:
         """Admit against the rate limits (whole or not at all), then append in order."""
         tick = await self.clock.current()
-        self.limiter.admit(agent_id, [p.command.type for p in prepared], tick,
-                           self.clock.seconds_to_next_tick())
+        self.limiter.admit(
+            agent_id, [p.command.type for p in prepared], tick, self.clock.seconds_to_next_tick()
+        )
         out = []
         for p in prepared:
             command: Any = p.command
             seq, duplicate = await self.deps.log.submit(command, p.msg_id)
-            out.append(AcceptedAction(command_id=p.command.command_id, type=p.command.type,
-                                      seq=seq, duplicate=duplicate))
+            out.append(
+                AcceptedAction(
+                    command_id=p.command.command_id,
+                    type=p.command.type,
+                    seq=seq,
+                    duplicate=duplicate,
+                )
+            )
         return out
 
-    async def act(self, agent_id: str, items: Sequence[Any], idempotency_key: str | None = None,
-                  *, batch: bool = False) -> list[AcceptedAction]:
+    async def act(
+        self,
+        agent_id: str,
+        items: Sequence[Any],
+        idempotency_key: str | None = None,
+        *,
+        batch: bool = False,
+    ) -> list[AcceptedAction]:
         prepared = self.parse(agent_id, items, idempotency_key, batch=batch)
         await self.check_ownership(agent_id, prepared)
         return await self.submit(agent_id, prepared)

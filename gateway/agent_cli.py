@@ -17,15 +17,19 @@ __all__ = ["add_agent_parser", "run_agent_command"]
 def add_agent_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``agent run`` to ``wss``'s subcommands."""
     agent: argparse.ArgumentParser = subparsers.add_parser(
-        "agent", help="run an example agent against a gateway")
+        "agent", help="run an example agent against a gateway"
+    )
     sub = agent.add_subparsers(dest="agent_command", required=True)
     run = sub.add_parser("run", help="register (or use --key) and trade every tick")
     run.add_argument("--strategy", choices=sorted(STRATEGIES), default="random")
     run.add_argument("--name", help="agent name (default: <strategy>-<random>)")
     run.add_argument("--role", default="retail_trader")
     run.add_argument("--url", default=os.environ.get("WSS_URL", "http://127.0.0.1:8000"))
-    run.add_argument("--key", default=os.environ.get("WSS_KEY"),
-                     help="an existing API key instead of registering")
+    run.add_argument(
+        "--key",
+        default=os.environ.get("WSS_KEY"),
+        help="an existing API key instead of registering",
+    )
     run.add_argument("--ticks", type=int, help="stop after this many ticks")
     run.add_argument("--seed", type=int, help="seed of the strategy's randomness")
     return agent

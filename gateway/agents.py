@@ -52,10 +52,17 @@ def random_strategy(view: View, rng: random.Random) -> list[Action]:
     stock = rng.choice(view.stocks)
     price = int(stock["last_price"])
     if view.holding(stock["symbol"]) > 0 and rng.random() < 0.5:
-        return [{"type": "SELL", "symbol": stock["symbol"], "quantity": 1,
-                 "price": _band(price, -50)}]
-    return [{"type": "BUY", "symbol": stock["symbol"], "quantity": rng.randint(1, 5),
-             "price": _band(price, 50)}]
+        return [
+            {"type": "SELL", "symbol": stock["symbol"], "quantity": 1, "price": _band(price, -50)}
+        ]
+    return [
+        {
+            "type": "BUY",
+            "symbol": stock["symbol"],
+            "quantity": rng.randint(1, 5),
+            "price": _band(price, 50),
+        }
+    ]
 
 
 def momentum_strategy(view: View, _rng: random.Random) -> list[Action]:
@@ -68,12 +75,18 @@ def momentum_strategy(view: View, _rng: random.Random) -> list[Action]:
             continue
         price, then = int(stock["last_price"]), past[0]
         if price > then * 1.002:
-            actions.append({"type": "BUY", "symbol": stock["symbol"], "quantity": 2,
-                            "price": _band(price, 30)})
+            actions.append(
+                {"type": "BUY", "symbol": stock["symbol"], "quantity": 2, "price": _band(price, 30)}
+            )
         elif price < then * 0.998 and view.holding(stock["symbol"]) > 0:
-            actions.append({"type": "SELL", "symbol": stock["symbol"],
-                            "quantity": view.holding(stock["symbol"]),
-                            "price": _band(price, -30)})
+            actions.append(
+                {
+                    "type": "SELL",
+                    "symbol": stock["symbol"],
+                    "quantity": view.holding(stock["symbol"]),
+                    "price": _band(price, -30),
+                }
+            )
     return actions[:5]
 
 
@@ -81,15 +94,24 @@ def market_maker_strategy(view: View, _rng: random.Random) -> list[Action]:
     """Requote one bid and one ask around the last price of the first two stocks."""
     if not view.market_open:
         return []
-    actions: list[Action] = [{"type": "CANCEL_ORDER", "order_id": o["order_id"]}
-                             for o in (view.portfolio.get("open_orders") or [])[:6]]
+    actions: list[Action] = [
+        {"type": "CANCEL_ORDER", "order_id": o["order_id"]}
+        for o in (view.portfolio.get("open_orders") or [])[:6]
+    ]
     for stock in view.stocks[:2]:
         price = int(stock["last_price"])
-        actions.append({"type": "BUY", "symbol": stock["symbol"], "quantity": 5,
-                        "price": _band(price, -20)})
+        actions.append(
+            {"type": "BUY", "symbol": stock["symbol"], "quantity": 5, "price": _band(price, -20)}
+        )
         if view.holding(stock["symbol"]) >= 5:
-            actions.append({"type": "SELL", "symbol": stock["symbol"], "quantity": 5,
-                            "price": _band(price, 20)})
+            actions.append(
+                {
+                    "type": "SELL",
+                    "symbol": stock["symbol"],
+                    "quantity": 5,
+                    "price": _band(price, 20),
+                }
+            )
     return actions[:10]
 
 
@@ -113,13 +135,16 @@ def llm_strategy_factory() -> Callable[[View, random.Random], Awaitable[list[Act
             "tick": view.tick,
             "cash": view.portfolio.get("cash"),
             "holdings": view.portfolio.get("holdings"),
-            "stocks": [{k: s[k] for k in ("symbol", "last_price", "change_bps")}
-                       for s in view.stocks[:20]],
+            "stocks": [
+                {k: s[k] for k in ("symbol", "last_price", "change_bps")} for s in view.stocks[:20]
+            ],
         }
         reply = await client.chat.completions.create(
             model=model,
-            messages=[{"role": "system", "content": LLM_PROMPT},
-                      {"role": "user", "content": json.dumps(state)}],
+            messages=[
+                {"role": "system", "content": LLM_PROMPT},
+                {"role": "user", "content": json.dumps(state)},
+            ],
             response_format={"type": "json_object"},
         )
         return parse_llm_actions(reply.choices[0].message.content or "")
@@ -150,8 +175,9 @@ STRATEGIES: dict[str, Callable[[], Strategy]] = {
 
 
 class AgentRunner:
-    def __init__(self, client: WssClient, strategy: Strategy, *, seed: int | None = None,
-                 lookback: int = 5) -> None:
+    def __init__(
+        self, client: WssClient, strategy: Strategy, *, seed: int | None = None, lookback: int = 5
+    ) -> None:
         self.client, self.strategy = client, strategy
         self.rng = random.Random(seed)
         self.history: dict[str, deque[int]] = {}
@@ -162,7 +188,8 @@ class AgentRunner:
         stocks = await self.client.stocks()
         for s in stocks:
             self.history.setdefault(s["symbol"], deque(maxlen=self.lookback)).append(
-                int(s["last_price"]))
+                int(s["last_price"])
+            )
         view = View(tick, market_open, stocks, await self.client.portfolio(), self.history)
         decided = self.strategy(view, self.rng)
         actions = await decided if isinstance(decided, Awaitable) else decided

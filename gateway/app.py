@@ -82,8 +82,9 @@ def model_response(model: BaseModel, status: int = 200) -> Response:
 
 
 def _bad_query(name: str, msg: str) -> Unprocessable:
-    return Unprocessable(f"query.{name}: {msg}", fields=[{
-        "loc": f"query.{name}", "msg": msg, "type": "query_param"}])
+    return Unprocessable(
+        f"query.{name}: {msg}", fields=[{"loc": f"query.{name}", "msg": msg, "type": "query_param"}]
+    )
 
 
 def int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
@@ -185,29 +186,40 @@ class Gateway:
             await check_callback_url(
                 body.callback_url, allow_private=self.deps.settings.allow_private_callbacks
             )
-        if body.name in self._names or await readmodel.agent_by_name(self.db, self.season,
-                                                                      body.name):
+        if body.name in self._names or await readmodel.agent_by_name(
+            self.db, self.season, body.name
+        ):
             raise Conflict(f"the name {body.name!r} is taken", code="name_taken")
         agent_id, key = mint_agent_id(), mint_key()
         key_hash = hash_key(key)
         command = RegisterAgent(
-            command_id=f"register-{agent_id}", agent_id=agent_id, name=body.name,
-            role=Role(body.role), callback_url=body.callback_url, api_key_hash=key_hash,
+            command_id=f"register-{agent_id}",
+            agent_id=agent_id,
+            name=body.name,
+            role=Role(body.role),
+            callback_url=body.callback_url,
+            api_key_hash=key_hash,
         )
         self._names[body.name] = agent_id
         self.auth.remember(key_hash, agent_id)
         await self.deps.log.submit(command)
-        projected = await self._await_registration(agent_id, command.command_id, key_hash,
-                                                   body.name)
+        projected = await self._await_registration(
+            agent_id, command.command_id, key_hash, body.name
+        )
         out = RegisterResponse(
-            agent_id=agent_id, name=body.name, role=body.role, api_key=key,
+            agent_id=agent_id,
+            name=body.name,
+            role=body.role,
+            api_key=key,
             webhook_secret=webhook_secret(self.deps.settings.webhook_secret, agent_id),
-            command_id=command.command_id, projected=projected,
+            command_id=command.command_id,
+            projected=projected,
         )
         return model_response(out, 201 if projected else 202)
 
-    async def _await_registration(self, agent_id: str, command_id: str, key_hash: str,
-                                  name: str) -> bool:
+    async def _await_registration(
+        self, agent_id: str, command_id: str, key_hash: str, name: str
+    ) -> bool:
         """Wait (bounded) for the read model to show the agent; 409 if the engine refused."""
         loop = asyncio.get_running_loop()
         until = loop.time() + self.deps.settings.register_wait_seconds
@@ -218,8 +230,10 @@ class Gateway:
             if outcome is not None and outcome.status == "rejected":
                 self.auth.forget(key_hash)
                 self._names.pop(name, None)
-                raise Conflict(outcome.detail or "registration refused",
-                               code=outcome.reason or "registration_refused")
+                raise Conflict(
+                    outcome.detail or "registration refused",
+                    code=outcome.reason or "registration_refused",
+                )
             if loop.time() >= until:
                 return False
             await asyncio.sleep(POLL)
@@ -238,8 +252,9 @@ class Gateway:
         limit = int_param(request, "limit", 100, 1, 500)
         offset = int_param(request, "offset", 0, 0, 10**9)
         builtin = bool_param(request, "builtin", True)
-        views = await queries.list_agents(self.db, self.season, include_builtin=builtin,
-                                          limit=limit, offset=offset)
+        views = await queries.list_agents(
+            self.db, self.season, include_builtin=builtin, limit=limit, offset=offset
+        )
         return model_response(AgentList(agents=[_public(v) for v in views]))
 
     async def agent(self, request: Request) -> Response:
@@ -255,12 +270,23 @@ class Gateway:
         p = await queries.portfolio(self.db, self.season, agent_id)
         if p is None:
             raise NotFound(f"no agent {agent_id}", code="unknown_agent")
-        out = PortfolioOut(agent_id=agent_id, private=False, net_worth=p.net_worth,
-                           holdings_value=p.holdings_value, return_bps=p.return_bps)
+        out = PortfolioOut(
+            agent_id=agent_id,
+            private=False,
+            net_worth=p.net_worth,
+            holdings_value=p.holdings_value,
+            return_bps=p.return_bps,
+        )
         if caller == agent_id:
             orders = await queries.open_orders(self.db, self.season, agent_id)
-            out = out.model_copy(update={"private": True, "cash": p.cash,
-                                         "holdings": p.holdings, "open_orders": orders})
+            out = out.model_copy(
+                update={
+                    "private": True,
+                    "cash": p.cash,
+                    "holdings": p.holdings,
+                    "open_orders": orders,
+                }
+            )
         return model_response(out)
 
     async def leaderboard(self, request: Request) -> Response:
@@ -306,16 +332,19 @@ class Gateway:
         if analytics is not None:
             from projections.analytics.queries import ohlcv  # noqa: PLC0415 - optional part
 
-            rows = await asyncio.to_thread(ohlcv, analytics, self.season, symbol, interval,
-                                           from_tick=lo, to_tick=hi)
-            bars = [Bar(**{f: getattr(r, f) for f in Bar.model_fields})
-                    for r in rows][-limit:]
-            return model_response(History(symbol=symbol, interval=interval,
-                                          source="analytics", bars=bars))
-        bars = await readmodel.bars_from_trades(self.db, self.season, symbol, interval,
-                                                from_tick=lo, to_tick=hi, limit=limit)
-        return model_response(History(symbol=symbol, interval=interval,
-                                      source="relational", bars=bars))
+            rows = await asyncio.to_thread(
+                ohlcv, analytics, self.season, symbol, interval, from_tick=lo, to_tick=hi
+            )
+            bars = [Bar(**{f: getattr(r, f) for f in Bar.model_fields}) for r in rows][-limit:]
+            return model_response(
+                History(symbol=symbol, interval=interval, source="analytics", bars=bars)
+            )
+        bars = await readmodel.bars_from_trades(
+            self.db, self.season, symbol, interval, from_tick=lo, to_tick=hi, limit=limit
+        )
+        return model_response(
+            History(symbol=symbol, interval=interval, source="relational", bars=bars)
+        )
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -328,15 +357,26 @@ class Gateway:
         elif isinstance(body, dict) and "actions" in body and "type" not in body:
             extra = sorted(set(body) - {"actions"})
             if extra or not isinstance(body["actions"], list):
-                raise Unprocessable("a batch is {\"actions\": [...]}", fields=[{
-                    "loc": "actions", "msg": "a list of actions, nothing else", "type": "batch"}])
+                raise Unprocessable(
+                    'a batch is {"actions": [...]}',
+                    fields=[
+                        {
+                            "loc": "actions",
+                            "msg": "a list of actions, nothing else",
+                            "type": "batch",
+                        }
+                    ],
+                )
             items, batch = body["actions"], True
         elif isinstance(body, dict):
             items, batch = [body], False
         else:
-            raise Unprocessable("an action object, a list of them, or {\"actions\": [...]}",
-                                fields=[{"loc": "body", "msg": "must be an object or an array",
-                                         "type": "type_error"}])
+            raise Unprocessable(
+                'an action object, a list of them, or {"actions": [...]}',
+                fields=[
+                    {"loc": "body", "msg": "must be an object or an array", "type": "type_error"}
+                ],
+            )
         accepted = await self.actions.act(agent_id, items, key, batch=batch)
         return model_response(ActionsAccepted(agent_id=agent_id, actions=accepted), 202)
 
@@ -349,8 +389,7 @@ class Gateway:
         status: Any = "pending" if outcome is None else outcome.status
         if status not in ("pending", "accepted", "rejected"):
             status = "accepted"
-        return model_response(ActionStatus(command_id=command_id, status=status,
-                                           outcome=outcome))
+        return model_response(ActionStatus(command_id=command_id, status=status, outcome=outcome))
 
     # -- world -------------------------------------------------------------------------------
 
@@ -361,8 +400,9 @@ class Gateway:
         since = request.query_params.get("since_tick")
         since_tick = int_param(request, "since_tick", 0, 0, 2**32 - 1) if since else None
         limit = int_param(request, "limit", 50, 1, 500)
-        items = await queries.news(self.db, self.season, symbol=raw_symbol,
-                                   since_tick=since_tick, limit=limit)
+        items = await queries.news(
+            self.db, self.season, symbol=raw_symbol, since_tick=since_tick, limit=limit
+        )
         return model_response(NewsList(news=items))
 
     async def _world(self) -> queries.WorldStatus:
@@ -377,16 +417,28 @@ class Gateway:
     async def world_tick(self, _request: Request) -> Response:
         w = await self._world()
         self.clock.observe(w.tick)
-        return model_response(WorldTick(tick=w.tick, sim_time=w.sim_time,
-                                        market_open=w.market_open))
+        return model_response(
+            WorldTick(tick=w.tick, sim_time=w.sim_time, market_open=w.market_open)
+        )
 
     async def seasons(self, _request: Request) -> Response:
         infos = await list_seasons(self.deps.log.nc)
-        return model_response(SeasonList(seasons=[
-            SeasonOut(season=i.season, seed=i.seed, status=i.status, created=i.created,
-                      tick=i.tick, state_hash=i.state_hash, current=i.season == self.season)
-            for i in infos
-        ]))
+        return model_response(
+            SeasonList(
+                seasons=[
+                    SeasonOut(
+                        season=i.season,
+                        seed=i.seed,
+                        status=i.status,
+                        created=i.created,
+                        tick=i.tick,
+                        state_hash=i.state_hash,
+                        current=i.season == self.season,
+                    )
+                    for i in infos
+                ]
+            )
+        )
 
     # -- stream, documents -------------------------------------------------------------------
 
@@ -400,6 +452,7 @@ class Gateway:
     def stream_endpoint(self) -> Callable[[Request], Awaitable[Response]]:
         hub = self.deps.hub
         if hub is None:
+
             async def unavailable(_request: Request) -> Response:
                 raise ServiceUnavailable("the live stream is not running", code="no_stream")
 
@@ -423,16 +476,26 @@ class Gateway:
         return endpoint
 
     async def index(self, _request: Request) -> Response:
-        return JSONResponse({
-            "name": "WallStreetSim gateway", "season": self.season,
-            "start_here": "/skill.md", "openapi": "/openapi.json",
-        })
+        return JSONResponse(
+            {
+                "name": "WallStreetSim gateway",
+                "season": self.season,
+                "start_here": "/skill.md",
+                "openapi": "/openapi.json",
+            }
+        )
 
 
 def _public(view: queries.AgentView) -> AgentPublic:
-    return AgentPublic(agent_id=view.agent_id, name=view.name, role=view.role,
-                       status=view.status, builtin=view.builtin, strategy=view.strategy,
-                       registered_tick=view.registered_tick)
+    return AgentPublic(
+        agent_id=view.agent_id,
+        name=view.name,
+        role=view.role,
+        status=view.status,
+        builtin=view.builtin,
+        strategy=view.strategy,
+        registered_tick=view.registered_tick,
+    )
 
 
 def create_app(deps: GatewayDeps) -> Starlette:

@@ -39,9 +39,16 @@ ACTION = b'{"type":"BUY","symbol":"AAAA","quantity":1,"price":100}'
 # --- the load generator (child process) ---------------------------------------------------
 
 
-async def _agent(conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], host: str, key: str,  # noqa: PLR0917
-                 start: float, every: float, count: int, out: list[float],
-                 errors: list[int]) -> None:
+async def _agent(  # noqa: PLR0917 - one coroutine per simulated agent
+    conn: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+    host: str,
+    key: str,
+    start: float,
+    every: float,
+    count: int,
+    out: list[float],
+    errors: list[int],
+) -> None:
     reader, writer = conn
     request = (
         f"POST /api/v1/actions HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {key}\r\n"
@@ -82,17 +89,30 @@ async def _load(spec: dict[str, Any]) -> dict[str, Any]:
     latencies: list[float] = []
     errors: list[int] = []
     began = time.perf_counter()
-    await asyncio.gather(*(
-        _agent(conn, spec["host"], key, t0 + i * every / len(keys), every, per_agent,
-               latencies, errors)
-        for i, (conn, key) in enumerate(zip(conns, keys, strict=True))
-    ))
+    await asyncio.gather(
+        *(
+            _agent(
+                conn,
+                spec["host"],
+                key,
+                t0 + i * every / len(keys),
+                every,
+                per_agent,
+                latencies,
+                errors,
+            )
+            for i, (conn, key) in enumerate(zip(conns, keys, strict=True))
+        )
+    )
     elapsed = time.perf_counter() - began - 1.0
     latencies.sort()
     ok = len(latencies) - len(errors)
     return {
-        "requests": len(latencies), "accepted": ok, "errors": sorted(set(errors)),
-        "seconds": elapsed, "actions_per_s": ok / elapsed if elapsed > 0 else 0.0,
+        "requests": len(latencies),
+        "accepted": ok,
+        "errors": sorted(set(errors)),
+        "seconds": elapsed,
+        "actions_per_s": ok / elapsed if elapsed > 0 else 0.0,
         "p50_ms": latencies[len(latencies) // 2] * 1000 if latencies else 0.0,
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else 0.0,
     }
@@ -122,33 +142,65 @@ async def _receiver(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) 
 
 
 async def _bench(agents: int, rate: float, per_agent: int, receivers: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="wss-gw-bench-") as tmp, \
-            EmbeddedNats(Path(tmp) / "nats") as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="wss-gw-bench-") as tmp,
+        EmbeddedNats(Path(tmp) / "nats") as server,
+    ):
         nc = await connect(server.url)
         try:
-            log = await create_season(nc, 1, SeasonConfig(
-                symbols=4, population=PopulationConfig(market_makers=1, noise_traders=0,
-                                                       momentum_traders=0, value_traders=0)))
-            servers = [await asyncio.start_server(_receiver, LOOPBACK, free_port())
-                       for _ in range(receivers)]
+            log = await create_season(
+                nc,
+                1,
+                SeasonConfig(
+                    symbols=4,
+                    population=PopulationConfig(
+                        market_makers=1, noise_traders=0, momentum_traders=0, value_traders=0
+                    ),
+                ),
+            )
+            servers = [
+                await asyncio.start_server(_receiver, LOOPBACK, free_port())
+                for _ in range(receivers)
+            ]
             ports = [s.sockets[0].getsockname()[1] for s in servers]
             keys = [mint_key() for _ in range(agents)]
             for i, key in enumerate(keys):  # registrations, with callbacks, on the log
-                await log.submit(RegisterAgent(
-                    command_id=f"r{i}", agent_id=f"bench-{i}", name=f"bench-{i}",
-                    role=Role.RETAIL_TRADER, api_key_hash=hash_key(key),
-                    callback_url=f"http://{LOOPBACK}:{ports[i % receivers]}/hook/{i}"))
+                await log.submit(
+                    RegisterAgent(
+                        command_id=f"r{i}",
+                        agent_id=f"bench-{i}",
+                        name=f"bench-{i}",
+                        role=Role.RETAIL_TRADER,
+                        api_key_hash=hash_key(key),
+                        callback_url=f"http://{LOOPBACK}:{ports[i % receivers]}/hook/{i}",
+                    )
+                )
             settings = GatewaySettings(
-                allow_private_callbacks=True, register_wait_seconds=0.0,
-                webhooks_enabled=False, actions_per_tick=per_agent + 1,
-                orders_per_minute=max(100, per_agent), webhook_concurrency=256)
+                allow_private_callbacks=True,
+                register_wait_seconds=0.0,
+                webhooks_enabled=False,
+                actions_per_tick=per_agent + 1,
+                orders_per_minute=max(100, per_agent),
+                webhook_concurrency=256,
+            )
             port = free_port()
-            async with running_gateway(log, port=port, settings=settings,
-                                       database=f"sqlite+aiosqlite:///{tmp}/read.db",
-                                       sse=False) as gw:
-                await run_engine(nc, server.url, log, Settings(home=Path(tmp), snapshot_every=0),
-                                 ticks=1, tick_ms=0, stop=asyncio.Event(),
-                                 on_tick=lambda _r: None)
+            async with running_gateway(
+                log,
+                port=port,
+                settings=settings,
+                database=f"sqlite+aiosqlite:///{tmp}/read.db",
+                sse=False,
+            ) as gw:
+                await run_engine(
+                    nc,
+                    server.url,
+                    log,
+                    Settings(home=Path(tmp), snapshot_every=0),
+                    ticks=1,
+                    tick_ms=0,
+                    stop=asyncio.Event(),
+                    on_tick=lambda _r: None,
+                )
                 async with asyncio.timeout(60):  # the read model shows every agent
                     while True:
                         from gateway.readmodel import callback_agents  # noqa: PLC0415
@@ -159,11 +211,25 @@ async def _bench(agents: int, rate: float, per_agent: int, receivers: int) -> di
                 app_gw = gw.server.config.app.state.gateway  # type: ignore[union-attr]
                 for i, key in enumerate(keys):  # as if registered through this gateway
                     app_gw.auth.remember(hash_key(key), f"bench-{i}")
-                load = await _run_load_process({"host": LOOPBACK, "port": port, "keys": keys,
-                                                "rate": rate, "per_agent": per_agent})
+                load = await _run_load_process(
+                    {
+                        "host": LOOPBACK,
+                        "port": port,
+                        "keys": keys,
+                        "rate": rate,
+                        "per_agent": per_agent,
+                    }
+                )
                 dispatcher = WebhookDispatcher(gw.deps, app_gw.actions, app_gw.clock)
-                closed = TickClosed(tick=1, sim_time="", first_command_seq=0,
-                                    last_command_seq=0, commands=0, events=0, state_hash="")
+                closed = TickClosed(
+                    tick=1,
+                    sim_time="",
+                    first_command_seq=0,
+                    last_command_seq=0,
+                    commands=0,
+                    events=0,
+                    state_hash="",
+                )
                 fanouts = []
                 for _ in range(3):
                     report = await dispatcher.dispatch(0, closed, TickMail())
@@ -189,8 +255,13 @@ async def _bench(agents: int, rate: float, per_agent: int, receivers: int) -> di
 
 async def _run_load_process(spec: dict[str, Any]) -> dict[str, Any]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway.bench", "load", stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "gateway.bench",
+        "load",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
     out, _ = await proc.communicate(json.dumps(spec).encode())
     if proc.returncode != 0:
         raise RuntimeError("the load generator failed")
@@ -198,8 +269,9 @@ async def _run_load_process(spec: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def bench_gateway(agents: int = 1000, rate: float = 2000.0, per_agent: int = 10,
-                  receivers: int = 8) -> dict[str, Any]:
+def bench_gateway(
+    agents: int = 1000, rate: float = 2000.0, per_agent: int = 10, receivers: int = 8
+) -> dict[str, Any]:
     """Run the gateway bench; returns actions_per_s, p99_ms and webhook_fanout_ms (and more)."""
     return asyncio.run(_bench(agents, rate, per_agent, receivers))
 

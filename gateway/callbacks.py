@@ -21,9 +21,11 @@ RESOLVE_SECONDS = 2.0
 
 
 def _refuse(detail: str) -> Unprocessable:
-    return Unprocessable(detail, code="callback_not_allowed",
-                         fields=[{"loc": "callback_url", "msg": detail,
-                                  "type": "callback_not_allowed"}])
+    return Unprocessable(
+        detail,
+        code="callback_not_allowed",
+        fields=[{"loc": "callback_url", "msg": detail, "type": "callback_not_allowed"}],
+    )
 
 
 def _internal(address: str) -> bool:

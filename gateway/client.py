@@ -1,13 +1,13 @@
 """A small async Python SDK for the gateway's HTTP API.
 
-    async with WssClient("http://127.0.0.1:8000") as wss:
-        me = await wss.register("my-bot", "retail_trader")   # keeps the key
-        book = await wss.orderbook("APEX")
-        sent = await wss.act({"type": "BUY", "symbol": "APEX", "quantity": 10,
-                              "price": book["asks"][0]["price"]})
-        outcome = await wss.wait_action(sent["actions"][0]["command_id"])
-        async for event in wss.stream([f"agent:{me['agent_id']}"]):
-            ...
+async with WssClient("http://127.0.0.1:8000") as wss:
+    me = await wss.register("my-bot", "retail_trader")   # keeps the key
+    book = await wss.orderbook("APEX")
+    sent = await wss.act({"type": "BUY", "symbol": "APEX", "quantity": 10,
+                          "price": book["asks"][0]["price"]})
+    outcome = await wss.wait_action(sent["actions"][0]["command_id"])
+    async for event in wss.stream([f"agent:{me['agent_id']}"]):
+        ...
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ API = "/api/v1"
 class WssApiError(Exception):
     """A non-2xx answer: ``status``, the machine-readable ``code``, and ``retry_after``."""
 
-    def __init__(self, status: int, code: str, detail: str, retry_after: float | None,
-                 body: Any = None) -> None:
+    def __init__(
+        self, status: int, code: str, detail: str, retry_after: float | None, body: Any = None
+    ) -> None:
         super().__init__(f"{status} {code}: {detail}")
         self.status, self.code, self.detail = status, code, detail
         self.retry_after, self.body = retry_after, body
@@ -44,20 +45,31 @@ class SseEvent:
 
 
 class WssClient:
-    def __init__(self, base_url: str = "http://127.0.0.1:8000", api_key: str | None = None,
-                 *, timeout: float = 10.0, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str = "http://127.0.0.1:8000",
+        api_key: str | None = None,
+        *,
+        timeout: float = 10.0,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.agent_id: str | None = None
         self._own = http is None
-        self.http = http or httpx.AsyncClient(base_url=self.base_url, timeout=timeout,
-                                              trust_env=False)
+        self.http = http or httpx.AsyncClient(
+            base_url=self.base_url, timeout=timeout, trust_env=False
+        )
 
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
@@ -70,12 +82,19 @@ class WssClient:
             headers["Authorization"] = f"Bearer {self.api_key}"
         return headers
 
-    async def request(self, method: str, path: str, *, json_body: Any = None,
-                      params: Mapping[str, Any] | None = None,
-                      headers: Mapping[str, str] | None = None) -> Any:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
         url = path if path.startswith("/") else f"{API}/{path}"
-        response = await self.http.request(method, url, json=json_body, params=params,
-                                           headers=self._headers(headers))
+        response = await self.http.request(
+            method, url, json=json_body, params=params, headers=self._headers(headers)
+        )
         if response.is_success:
             return response.json() if response.content else None
         try:
@@ -83,12 +102,18 @@ class WssClient:
         except ValueError:
             body = {"error": "http_error", "detail": response.text[:200]}
         retry = response.headers.get("retry-after")
-        raise WssApiError(response.status_code, str(body.get("error", "error")),
-                          str(body.get("detail", "")), float(retry) if retry else None, body)
+        raise WssApiError(
+            response.status_code,
+            str(body.get("error", "error")),
+            str(body.get("detail", "")),
+            float(retry) if retry else None,
+            body,
+        )
 
     # -- auth --------------------------------------------------------------------------------
-    async def register(self, name: str, role: str = "retail_trader",
-                       callback_url: str | None = None) -> dict[str, Any]:
+    async def register(
+        self, name: str, role: str = "retail_trader", callback_url: str | None = None
+    ) -> dict[str, Any]:
         """Register; the client keeps the key (shown only once: store it)."""
         body: dict[str, Any] = {"name": name, "role": role}
         if callback_url is not None:
@@ -99,7 +124,8 @@ class WssClient:
 
     async def verify(self, api_key: str | None = None) -> dict[str, Any]:
         out: dict[str, Any] = await self.request(
-            "POST", "auth/verify", json_body={"api_key": api_key or self.api_key})
+            "POST", "auth/verify", json_body={"api_key": api_key or self.api_key}
+        )
         self.agent_id = self.agent_id or out["agent_id"]
         return out
 
@@ -123,13 +149,15 @@ class WssClient:
         return out
 
     async def orderbook(self, symbol: str, depth: int = 10) -> dict[str, Any]:
-        out: dict[str, Any] = await self.request("GET", f"market/orderbook/{symbol}",
-                                                 params={"depth": depth})
+        out: dict[str, Any] = await self.request(
+            "GET", f"market/orderbook/{symbol}", params={"depth": depth}
+        )
         return out
 
     async def history(self, symbol: str, interval: str = "1m", **params: Any) -> list[Any]:
-        out = await self.request("GET", f"market/history/{symbol}",
-                                 params={"interval": interval, **params})
+        out = await self.request(
+            "GET", f"market/history/{symbol}", params={"interval": interval, **params}
+        )
         return list(out["bars"])
 
     async def news(self, **params: Any) -> list[dict[str, Any]]:
@@ -143,24 +171,28 @@ class WssClient:
         return int((await self.request("GET", "world/tick"))["tick"])
 
     # -- actions -----------------------------------------------------------------------------
-    async def act(self, action: Mapping[str, Any],
-                  idempotency_key: str | None = None) -> dict[str, Any]:
+    async def act(
+        self, action: Mapping[str, Any], idempotency_key: str | None = None
+    ) -> dict[str, Any]:
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        out: dict[str, Any] = await self.request("POST", "actions", json_body=dict(action),
-                                                 headers=headers)
+        out: dict[str, Any] = await self.request(
+            "POST", "actions", json_body=dict(action), headers=headers
+        )
         return out
 
     async def act_many(self, actions: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = await self.request("POST", "actions",
-                                                 json_body=[dict(a) for a in actions])
+        out: dict[str, Any] = await self.request(
+            "POST", "actions", json_body=[dict(a) for a in actions]
+        )
         return out
 
     async def action(self, command_id: str) -> dict[str, Any]:
         out: dict[str, Any] = await self.request("GET", f"actions/{command_id}")
         return out
 
-    async def wait_action(self, command_id: str, wait_seconds: float = 10.0,
-                          poll: float = 0.1) -> dict[str, Any]:
+    async def wait_action(
+        self, command_id: str, wait_seconds: float = 10.0, poll: float = 0.1
+    ) -> dict[str, Any]:
         """Poll until the command has an outcome (accepted/rejected) or ``wait_seconds``."""
         async with asyncio.timeout(wait_seconds):
             while True:
@@ -170,20 +202,31 @@ class WssClient:
                 await asyncio.sleep(poll)
 
     # -- stream ------------------------------------------------------------------------------
-    async def stream(self, channels: Iterable[str],
-                     last_event_id: int | None = None) -> AsyncIterator[SseEvent]:
+    async def stream(
+        self, channels: Iterable[str], last_event_id: int | None = None
+    ) -> AsyncIterator[SseEvent]:
         """Server-sent events on ``channels`` (``agent:<me>`` needs this client's key)."""
         headers = self._headers()
         if last_event_id is not None:
             headers["Last-Event-ID"] = str(last_event_id)
         params = {"channels": ",".join(channels)}
-        async with self.http.stream("GET", f"{API}/stream", params=params, headers=headers,
-                                    timeout=httpx.Timeout(10.0, read=None)) as response:
+        async with self.http.stream(
+            "GET",
+            f"{API}/stream",
+            params=params,
+            headers=headers,
+            timeout=httpx.Timeout(10.0, read=None),
+        ) as response:
             if not response.is_success:
                 await response.aread()
                 body = response.json()
-                raise WssApiError(response.status_code, str(body.get("error")),
-                                  str(body.get("detail", body.get("channel", ""))), None, body)
+                raise WssApiError(
+                    response.status_code,
+                    str(body.get("error")),
+                    str(body.get("detail", body.get("channel", ""))),
+                    None,
+                    body,
+                )
             fields: dict[str, str] = {}
             async for line in response.aiter_lines():
                 if line == "":
@@ -193,8 +236,9 @@ class WssClient:
                             data: Any = json.loads(fields["data"])
                         except ValueError:
                             data = fields["data"]
-                        yield SseEvent(int(raw) if raw else None, fields.get("event", "message"),
-                                       data)
+                        yield SseEvent(
+                            int(raw) if raw else None, fields.get("event", "message"), data
+                        )
                     fields = {}
                 elif not line.startswith(":"):
                     name, _, value = line.partition(":")

@@ -47,8 +47,12 @@ class HookTransport:
         port = parts.port or (443 if scheme == "https" else 80)
         origin = (scheme, host, port)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        head = [f"POST {path} HTTP/1.1", f"Host: {parts.netloc.rsplit('@', 1)[-1]}",
-                f"Content-Length: {len(body)}", "Connection: keep-alive"]
+        head = [
+            f"POST {path} HTTP/1.1",
+            f"Host: {parts.netloc.rsplit('@', 1)[-1]}",
+            f"Content-Length: {len(body)}",
+            "Connection: keep-alive",
+        ]
         head += [f"{k}: {v}" for k, v in headers.items()]
         request = ("\r\n".join(head) + "\r\n\r\n").encode() + body
         async with asyncio.timeout(self.timeout):

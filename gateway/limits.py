@@ -71,15 +71,17 @@ class _Budget:
 
 
 class RateLimiter:
-    def __init__(self, actions_per_tick: int, orders_per_minute: int,
-                 messages_per_minute: int) -> None:
+    def __init__(
+        self, actions_per_tick: int, orders_per_minute: int, messages_per_minute: int
+    ) -> None:
         self.actions_per_tick = actions_per_tick
         self.orders_per_minute = orders_per_minute
         self.messages_per_minute = messages_per_minute
         self._agents: dict[str, _Budget] = {}
 
-    def admit(self, agent_id: str, types: Sequence[str], tick: int,
-              seconds_to_next_tick: float) -> None:
+    def admit(
+        self, agent_id: str, types: Sequence[str], tick: int, seconds_to_next_tick: float
+    ) -> None:
         """Count ``types`` against the agent's budgets, or raise ``RateLimited`` (no count)."""
         now = time.monotonic()
         b = self._agents.setdefault(agent_id, _Budget())

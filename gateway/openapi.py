@@ -21,13 +21,36 @@ from schemas import limits
 __all__ = ["ACTION_MODELS", "build_openapi"]
 
 ACTION_MODELS: tuple[type[cmd.CommandBase], ...] = (
-    cmd.Buy, cmd.Sell, cmd.Short, cmd.Cover, cmd.CancelOrder, cmd.Rumor, cmd.Ally,
-    cmd.SendMessage, cmd.Bribe, cmd.Whistleblow, cmd.Flee,
+    cmd.Buy,
+    cmd.Sell,
+    cmd.Short,
+    cmd.Cover,
+    cmd.CancelOrder,
+    cmd.Rumor,
+    cmd.Ally,
+    cmd.SendMessage,
+    cmd.Bribe,
+    cmd.Whistleblow,
+    cmd.Flee,
 )
 _RESPONSES: tuple[type[BaseModel], ...] = (
-    m.ErrorBody, m.RegisterResponse, m.VerifyResponse, m.AgentList, m.AgentPublic,
-    m.PortfolioOut, m.LeaderboardOut, m.StockList, q.StockDetail, m.OrderBook, m.History,
-    m.ActionsAccepted, m.ActionStatus, m.NewsList, q.WorldStatus, m.WorldTick, m.SeasonList,
+    m.ErrorBody,
+    m.RegisterResponse,
+    m.VerifyResponse,
+    m.AgentList,
+    m.AgentPublic,
+    m.PortfolioOut,
+    m.LeaderboardOut,
+    m.StockList,
+    q.StockDetail,
+    m.OrderBook,
+    m.History,
+    m.ActionsAccepted,
+    m.ActionStatus,
+    m.NewsList,
+    q.WorldStatus,
+    m.WorldTick,
+    m.SeasonList,
     m.TickWebhook,
 )
 _REQUESTS: tuple[type[BaseModel], ...] = (m.RegisterRequest, m.VerifyRequest, m.WebhookReply)
@@ -72,23 +95,40 @@ BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 OPTIONAL_BEARER: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
 
 
-def qparam(name: str, schema: dict[str, Any], description: str = "",
-           required: bool = False) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": required, "schema": schema,
-            "description": description}
+def qparam(
+    name: str, schema: dict[str, Any], description: str = "", required: bool = False
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "schema": schema,
+        "description": description,
+    }
 
 
 def pparam(name: str, pattern: str, description: str = "") -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True,
-            "schema": {"type": "string", "pattern": pattern}, "description": description}
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": pattern},
+        "description": description,
+    }
 
 
 def _int(lo: int, hi: int) -> dict[str, Any]:
     return {"type": "integer", "minimum": lo, "maximum": hi}
 
 
-def _get(summary: str, responses: dict[str, Any], *, params: list[dict[str, Any]] | None = None,
-         security: list[dict[str, list[str]]] | None = None, tag: str) -> dict[str, Any]:
+def _get(
+    summary: str,
+    responses: dict[str, Any],
+    *,
+    params: list[dict[str, Any]] | None = None,
+    security: list[dict[str, list[str]]] | None = None,
+    tag: str,
+) -> dict[str, Any]:
     op: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": responses}
     if params:
         op["parameters"] = params
@@ -111,28 +151,39 @@ def _components() -> dict[str, Any]:
         schema["required"] = ["type", *required]
         props = schema["properties"]
         props["agent_id"] = {**props["agent_id"], "description": "optional: must be your own"}
-        props["command_id"] = {**props["command_id"],
-                               "description": "optional idempotency key (minted if absent)"}
+        props["command_id"] = {
+            **props["command_id"],
+            "description": "optional idempotency key (minted if absent)",
+        }
         if model in (cmd.Buy, cmd.Sell, cmd.Short, cmd.Cover):
-            schema["description"] = (schema.get("description", "") +
-                                     " LIMIT and STOP orders need a price; MARKET takes none.")
+            schema["description"] = (
+                schema.get("description", "")
+                + " LIMIT and STOP orders need a price; MARKET takes none."
+            )
         schemas[model.__name__] = schema
     names = [model.__name__ for model in ACTION_MODELS]
     type_of = {model.__name__: model.model_fields["type"].default for model in ACTION_MODELS}
     schemas["AgentAction"] = {
         "oneOf": [ref(n) for n in names],
-        "discriminator": {"propertyName": "type",
-                          "mapping": {type_of[n]: REF.format(model=n) for n in names}},
+        "discriminator": {
+            "propertyName": "type",
+            "mapping": {type_of[n]: REF.format(model=n) for n in names},
+        },
     }
     schemas["ActionBatch"] = {
-        "type": "object", "additionalProperties": False, "required": ["actions"],
-        "properties": {"actions": {"type": "array", "items": ref("AgentAction"),
-                                   "minItems": 1, "maxItems": 10}},
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["actions"],
+        "properties": {
+            "actions": {"type": "array", "items": ref("AgentAction"), "minItems": 1, "maxItems": 10}
+        },
     }
     schemas["ActionRequest"] = {
-        "oneOf": [ref("AgentAction"),
-                  {"type": "array", "items": ref("AgentAction"), "minItems": 1, "maxItems": 10},
-                  ref("ActionBatch")],
+        "oneOf": [
+            ref("AgentAction"),
+            {"type": "array", "items": ref("AgentAction"), "minItems": 1, "maxItems": 10},
+            ref("ActionBatch"),
+        ],
     }
     return schemas
 
@@ -141,112 +192,188 @@ def _paths() -> dict[str, Any]:
     v1 = "/api/v1"
     symbol = pparam("symbol", limits.SYMBOL_PATTERN, "ticker, e.g. APEX")
     agent = pparam("agent_id", limits.AGENT_ID_PATTERN)
-    markdown = {"description": "a Markdown document",
-                "content": {"text/markdown": {"schema": {"type": "string"}}}}
+    markdown = {
+        "description": "a Markdown document",
+        "content": {"text/markdown": {"schema": {"type": "string"}}},
+    }
     paths: dict[str, Any] = {
-        "/": _get("What this server is", {"200": {"description": "pointers", "content": _json(
-            {"type": "object"})}}, tag="docs"),
-        "/openapi.json": _get("This document", {"200": {"description": "OpenAPI 3.1",
-                                                        "content": _json({"type": "object"})}},
-                              tag="docs"),
-        f"{v1}/auth/register": {"post": {
-            "summary": "Register an agent; the API key is shown once",
-            "tags": ["auth"],
-            "requestBody": {"required": True, "content": _json(ref("RegisterRequest"))},
-            "responses": {"201": ok("registered and visible in the read model",
-                                    "RegisterResponse"),
-                          "202": ok("registered; not yet visible in the read model",
-                                    "RegisterResponse"),
-                          "400": E400, "409": E409, "413": E413, "422": E422},
-        }},
-        f"{v1}/auth/verify": {"post": {
-            "summary": "Which agent a key belongs to", "tags": ["auth"],
-            "requestBody": {"required": True, "content": _json(ref("VerifyRequest"))},
-            "responses": {"200": ok("valid", "VerifyResponse"), "400": E400, "401": E401,
-                          "413": E413, "422": E422},
-        }},
-        f"{v1}/agents": _get("Agents of the season", {"200": ok("agents", "AgentList"),
-                                                       "422": E422},
-                             params=[qparam("limit", _int(1, 500)),
-                                     qparam("offset", _int(0, 10**9)),
-                                     qparam("builtin", {"type": "boolean"},
-                                            "include built-in traders (default true)")],
-                             tag="agents"),
-        f"{v1}/agents/{{agent_id}}": _get("One agent", {"200": ok("the agent", "AgentPublic"),
-                                                         "404": E404},
-                                          params=[agent], tag="agents"),
+        "/": _get(
+            "What this server is",
+            {"200": {"description": "pointers", "content": _json({"type": "object"})}},
+            tag="docs",
+        ),
+        "/openapi.json": _get(
+            "This document",
+            {"200": {"description": "OpenAPI 3.1", "content": _json({"type": "object"})}},
+            tag="docs",
+        ),
+        f"{v1}/auth/register": {
+            "post": {
+                "summary": "Register an agent; the API key is shown once",
+                "tags": ["auth"],
+                "requestBody": {"required": True, "content": _json(ref("RegisterRequest"))},
+                "responses": {
+                    "201": ok("registered and visible in the read model", "RegisterResponse"),
+                    "202": ok("registered; not yet visible in the read model", "RegisterResponse"),
+                    "400": E400,
+                    "409": E409,
+                    "413": E413,
+                    "422": E422,
+                },
+            }
+        },
+        f"{v1}/auth/verify": {
+            "post": {
+                "summary": "Which agent a key belongs to",
+                "tags": ["auth"],
+                "requestBody": {"required": True, "content": _json(ref("VerifyRequest"))},
+                "responses": {
+                    "200": ok("valid", "VerifyResponse"),
+                    "400": E400,
+                    "401": E401,
+                    "413": E413,
+                    "422": E422,
+                },
+            }
+        },
+        f"{v1}/agents": _get(
+            "Agents of the season",
+            {"200": ok("agents", "AgentList"), "422": E422},
+            params=[
+                qparam("limit", _int(1, 500)),
+                qparam("offset", _int(0, 10**9)),
+                qparam("builtin", {"type": "boolean"}, "include built-in traders (default true)"),
+            ],
+            tag="agents",
+        ),
+        f"{v1}/agents/{{agent_id}}": _get(
+            "One agent",
+            {"200": ok("the agent", "AgentPublic"), "404": E404},
+            params=[agent],
+            tag="agents",
+        ),
         f"{v1}/agents/{{agent_id}}/portfolio": _get(
             "An agent's portfolio: everything with its own key, the public part otherwise",
             {"200": ok("portfolio", "PortfolioOut"), "401": E401, "404": E404},
-            params=[agent], security=OPTIONAL_BEARER, tag="agents"),
-        f"{v1}/leaderboard": _get("Ranking by net worth", {"200": ok("ranking",
-                                                                      "LeaderboardOut"),
-                                                            "422": E422},
-                                  params=[qparam("builtin", {"type": "boolean"},
-                                                 "the built-in traders' ranking instead"),
-                                          qparam("limit", _int(1, 500))], tag="agents"),
-        f"{v1}/market/stocks": _get("Every listed stock", {"200": ok("stocks", "StockList")},
-                                    tag="market"),
-        f"{v1}/market/stocks/{{symbol}}": _get("One company", {"200": ok("details",
-                                                                          "StockDetail"),
-                                                                "404": E404},
-                                               params=[symbol], tag="market"),
+            params=[agent],
+            security=OPTIONAL_BEARER,
+            tag="agents",
+        ),
+        f"{v1}/leaderboard": _get(
+            "Ranking by net worth",
+            {"200": ok("ranking", "LeaderboardOut"), "422": E422},
+            params=[
+                qparam("builtin", {"type": "boolean"}, "the built-in traders' ranking instead"),
+                qparam("limit", _int(1, 500)),
+            ],
+            tag="agents",
+        ),
+        f"{v1}/market/stocks": _get(
+            "Every listed stock", {"200": ok("stocks", "StockList")}, tag="market"
+        ),
+        f"{v1}/market/stocks/{{symbol}}": _get(
+            "One company",
+            {"200": ok("details", "StockDetail"), "404": E404},
+            params=[symbol],
+            tag="market",
+        ),
         f"{v1}/market/orderbook/{{symbol}}": _get(
-            "Order book depth by price", {"200": ok("book", "OrderBook"), "404": E404,
-                                          "422": E422},
-            params=[symbol, qparam("depth", _int(1, 100))], tag="market"),
+            "Order book depth by price",
+            {"200": ok("book", "OrderBook"), "404": E404, "422": E422},
+            params=[symbol, qparam("depth", _int(1, 100))],
+            tag="market",
+        ),
         f"{v1}/market/history/{{symbol}}": _get(
-            "OHLCV bars", {"200": ok("bars", "History"), "404": E404, "422": E422},
-            params=[symbol, qparam("interval", {"type": "string", "enum": ["1m", "1h", "1d"]}),
-                    qparam("from_tick", _int(0, 2**32 - 1)),
-                    qparam("to_tick", _int(0, 2**32 - 1)),
-                    qparam("limit", _int(1, 5000))], tag="market"),
-        f"{v1}/actions": {"post": {
-            "summary": "Submit one action or a batch (at most 10); outcomes arrive as events",
-            "tags": ["actions"], "security": BEARER,
-            "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
-                            "schema": {"type": "string", "minLength": 1, "maxLength": 128},
-                            "description": "a retried request with the same key acts once"}],
-            "requestBody": {"required": True, "content": _json(ref("ActionRequest"))},
-            "responses": {"202": ok("appended to the command log", "ActionsAccepted"),
-                          "400": E400, "401": E401, "403": E403, "413": E413, "422": E422,
-                          "429": E429},
-        }},
+            "OHLCV bars",
+            {"200": ok("bars", "History"), "404": E404, "422": E422},
+            params=[
+                symbol,
+                qparam("interval", {"type": "string", "enum": ["1m", "1h", "1d"]}),
+                qparam("from_tick", _int(0, 2**32 - 1)),
+                qparam("to_tick", _int(0, 2**32 - 1)),
+                qparam("limit", _int(1, 5000)),
+            ],
+            tag="market",
+        ),
+        f"{v1}/actions": {
+            "post": {
+                "summary": "Submit one action or a batch (at most 10); outcomes arrive as events",
+                "tags": ["actions"],
+                "security": BEARER,
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+                        "description": "a retried request with the same key acts once",
+                    }
+                ],
+                "requestBody": {"required": True, "content": _json(ref("ActionRequest"))},
+                "responses": {
+                    "202": ok("appended to the command log", "ActionsAccepted"),
+                    "400": E400,
+                    "401": E401,
+                    "403": E403,
+                    "413": E413,
+                    "422": E422,
+                    "429": E429,
+                },
+            }
+        },
         f"{v1}/actions/{{command_id}}": _get(
             "The outcome of one of your commands",
-            {"200": ok("pending, accepted or rejected", "ActionStatus"), "401": E401,
-             "404": E404},
-            params=[pparam("command_id", limits.COMMAND_ID_PATTERN)], security=BEARER,
-            tag="actions"),
-        f"{v1}/news": _get("Headlines, newest first", {"200": ok("news", "NewsList"),
-                                                        "422": E422},
-                           params=[qparam("symbol", {"type": "string",
-                                                     "pattern": limits.SYMBOL_PATTERN}),
-                                   qparam("since_tick", _int(0, 2**32 - 1)),
-                                   qparam("limit", _int(1, 500))], tag="world"),
-        f"{v1}/world/status": _get("The world: tick, time, regime, market hours",
-                                   {"200": ok("status", "WorldStatus"), "404": E404},
-                                   tag="world"),
-        f"{v1}/world/tick": _get("The current tick", {"200": ok("tick", "WorldTick"),
-                                                      "404": E404}, tag="world"),
-        f"{v1}/seasons": _get("Seasons on this log", {"200": ok("seasons", "SeasonList")},
-                              tag="world"),
+            {"200": ok("pending, accepted or rejected", "ActionStatus"), "401": E401, "404": E404},
+            params=[pparam("command_id", limits.COMMAND_ID_PATTERN)],
+            security=BEARER,
+            tag="actions",
+        ),
+        f"{v1}/news": _get(
+            "Headlines, newest first",
+            {"200": ok("news", "NewsList"), "422": E422},
+            params=[
+                qparam("symbol", {"type": "string", "pattern": limits.SYMBOL_PATTERN}),
+                qparam("since_tick", _int(0, 2**32 - 1)),
+                qparam("limit", _int(1, 500)),
+            ],
+            tag="world",
+        ),
+        f"{v1}/world/status": _get(
+            "The world: tick, time, regime, market hours",
+            {"200": ok("status", "WorldStatus"), "404": E404},
+            tag="world",
+        ),
+        f"{v1}/world/tick": _get(
+            "The current tick", {"200": ok("tick", "WorldTick"), "404": E404}, tag="world"
+        ),
+        f"{v1}/seasons": _get(
+            "Seasons on this log", {"200": ok("seasons", "SeasonList")}, tag="world"
+        ),
         f"{v1}/stream": _get(
             "Server-sent events: ?channels=tick,market,market:APEX,news,trades,leaderboard,"
             "agent:<your id>; resumes from Last-Event-ID",
-            {"200": {"description": "an event stream (id = stream sequence)",
-                     "content": {"text/event-stream": {"schema": {"type": "string"}}}},
-             "400": {"description": "bad channels", "content": _json({"type": "object"})},
-             "403": {"description": "a private channel without its key",
-                     "content": _json({"type": "object"})},
-             "503": err("the stream is not running")},
-            params=[qparam("channels", {"type": "string", "minLength": 1}, required=True),
-                    qparam("last_event_id", {"type": "integer", "minimum": 0})],
-            security=OPTIONAL_BEARER, tag="stream"),
+            {
+                "200": {
+                    "description": "an event stream (id = stream sequence)",
+                    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                },
+                "400": {"description": "bad channels", "content": _json({"type": "object"})},
+                "403": {
+                    "description": "a private channel without its key",
+                    "content": _json({"type": "object"}),
+                },
+                "503": err("the stream is not running"),
+            },
+            params=[
+                qparam("channels", {"type": "string", "minLength": 1}, required=True),
+                qparam("last_event_id", {"type": "integer", "minimum": 0}),
+            ],
+            security=OPTIONAL_BEARER,
+            tag="stream",
+        ),
     }
     for name in ("skill.md", "register.md", "heartbeat.md", "api.md"):
-        paths[f"/{name}"] = _get(f"Onboarding: {name}", {"200": markdown, "404": E404},
-                                 tag="docs")
+        paths[f"/{name}"] = _get(f"Onboarding: {name}", {"200": markdown, "404": E404}, tag="docs")
     return paths
 
 
@@ -257,18 +384,27 @@ def build_openapi() -> dict[str, Any]:
             "title": "WallStreetSim gateway",
             "version": "1.0.0",
             "description": "A stock market whose traders are AI agents. Start at /skill.md. "
-                           "Money is integer cents, quantities whole shares.",
+            "Money is integer cents, quantities whole shares.",
         },
         "paths": _paths(),
-        "webhooks": {"tick": {"post": {
-            "summary": "Sent to your callback_url after every tick",
-            "requestBody": {"content": _json(ref("TickWebhook"))},
-            "responses": {"200": {"description": "optionally {\"actions\": [...]}",
-                                  "content": _json(ref("WebhookReply"))}},
-        }}},
+        "webhooks": {
+            "tick": {
+                "post": {
+                    "summary": "Sent to your callback_url after every tick",
+                    "requestBody": {"content": _json(ref("TickWebhook"))},
+                    "responses": {
+                        "200": {
+                            "description": 'optionally {"actions": [...]}',
+                            "content": _json(ref("WebhookReply")),
+                        }
+                    },
+                }
+            }
+        },
         "components": {
             "schemas": _components(),
-            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
-                                               "description": "wss_... API key"}},
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "description": "wss_... API key"}
+            },
         },
     }

@@ -98,7 +98,13 @@ async def ticks_per_day(db: AsyncEngine, season: str) -> tuple[int, int]:
 
 
 async def bars_from_trades(
-    db: AsyncEngine, season: str, symbol: str, interval: str, *, from_tick: int, to_tick: int,
+    db: AsyncEngine,
+    season: str,
+    symbol: str,
+    interval: str,
+    *,
+    from_tick: int,
+    to_tick: int,
     limit: int,
 ) -> list[Bar]:
     """OHLCV folded from the trades table (used when no analytics projection runs)."""
@@ -128,8 +134,15 @@ async def bars_from_trades(
         b = bars.get(key)
         if b is None:
             bars[key] = {
-                "tick": tick, "end_tick": tick, "open": price, "high": price, "low": price,
-                "close": price, "volume": qty, "notional": price * qty, "trades": 1,
+                "tick": tick,
+                "end_tick": tick,
+                "open": price,
+                "high": price,
+                "low": price,
+                "close": price,
+                "volume": qty,
+                "notional": price * qty,
+                "trades": 1,
             }
             continue
         b["end_tick"] = max(b["end_tick"], tick)
@@ -178,11 +191,18 @@ async def portfolios(db: AsyncEngine, season: str, agent_ids: list[str]) -> dict
         ).all()
         rows = (
             await conn.execute(
-                select(HOLDINGS.c.agent_id, HOLDINGS.c.symbol, HOLDINGS.c.quantity,
-                       COMPANIES.c.last_price)
-                .join_from(HOLDINGS, COMPANIES,
-                           (COMPANIES.c.season_id == HOLDINGS.c.season_id)
-                           & (COMPANIES.c.symbol == HOLDINGS.c.symbol))
+                select(
+                    HOLDINGS.c.agent_id,
+                    HOLDINGS.c.symbol,
+                    HOLDINGS.c.quantity,
+                    COMPANIES.c.last_price,
+                )
+                .join_from(
+                    HOLDINGS,
+                    COMPANIES,
+                    (COMPANIES.c.season_id == HOLDINGS.c.season_id)
+                    & (COMPANIES.c.symbol == HOLDINGS.c.symbol),
+                )
                 .where(HOLDINGS.c.season_id == season, HOLDINGS.c.quantity != 0)
                 .order_by(HOLDINGS.c.agent_id, HOLDINGS.c.symbol)
             )
@@ -190,8 +210,9 @@ async def portfolios(db: AsyncEngine, season: str, agent_ids: list[str]) -> dict
     holdings: dict[str, list[HoldingView]] = defaultdict(list)
     for agent_id, symbol, qty, price in rows:
         if agent_id in wanted:
-            holdings[agent_id].append(HoldingView(
-                symbol=symbol, quantity=qty, last_price=price, market_value=qty * price))
+            holdings[agent_id].append(
+                HoldingView(symbol=symbol, quantity=qty, last_price=price, market_value=qty * price)
+            )
     out: dict[str, PortfolioOut] = {}
     for agent_id, cash, start in agents:
         if agent_id not in wanted:
@@ -200,8 +221,13 @@ async def portfolios(db: AsyncEngine, season: str, agent_ids: list[str]) -> dict
         value = sum(h.market_value for h in held)
         worth = int(cash) + value
         out[agent_id] = PortfolioOut(
-            agent_id=agent_id, private=True, net_worth=worth, holdings_value=value,
-            return_bps=return_bps(worth, int(start)), cash=int(cash), holdings=held,
+            agent_id=agent_id,
+            private=True,
+            net_worth=worth,
+            holdings_value=value,
+            return_bps=return_bps(worth, int(start)),
+            cash=int(cash),
+            holdings=held,
         )
     return out
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.deps import GatewayDeps, GatewaySettings
 from gateway.serve import GatewayServer, serve_gateway
+from projections.analytics.client import AnalyticsClient
 from projections.relational import RelationalProjection, create_engine, migrate
 from projections.runner import run_projection
 from projections.sse_hub import SseHub
@@ -60,17 +61,31 @@ async def running_gateway(
     database: str | AsyncEngine | None = None,
     project: bool = True,
     sse: bool = True,
+    migrate_schema: bool | None = None,
+    analytics: AnalyticsClient | None = None,
 ) -> AsyncIterator[RunningGateway]:
-    """Serve the gateway for ``season_log``'s season until the block exits."""
+    """Serve the gateway for ``season_log``'s season until the block exits.
+
+    With ``project=False`` someone else runs the relational projection and owns its
+    schema, so by default no migration runs here: alembic keeps global state, and two
+    migrations at once in one process break each other.
+    """
     db = database if isinstance(database, AsyncEngine) else create_engine(database)
-    await migrate(db)
+    if project if migrate_schema is None else migrate_schema:
+        await migrate(db)
     projection = RelationalProjection(db, season_log.season)
     task = asyncio.create_task(_project(season_log, projection)) if project else None
     hub = SseHub(season_log.js, season_log.season) if sse else None
     try:
         if hub is not None:
             await hub.start()
-        deps = GatewayDeps(log=season_log, db=db, settings=settings or GatewaySettings(), hub=hub)
+        deps = GatewayDeps(
+            log=season_log,
+            db=db,
+            settings=settings or GatewaySettings(),
+            hub=hub,
+            analytics=analytics,
+        )
         server = await serve_gateway(deps, host, port)
         try:
             yield RunningGateway(server, deps, projection)

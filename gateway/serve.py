@@ -44,13 +44,26 @@ class GatewayServer(uvicorn.Server):
                 await self.task
 
 
-async def serve_gateway(deps: GatewayDeps, host: str = "127.0.0.1", port: int = 8000,
-                        *, startup_seconds: float = 10.0, log_level: str = "warning",
-                        backlog: int = 4096) -> GatewayServer:
+async def serve_gateway(
+    deps: GatewayDeps,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    startup_seconds: float = 10.0,
+    log_level: str = "warning",
+    backlog: int = 4096,
+) -> GatewayServer:
     """Start serving; returns once the socket accepts connections."""
-    config = uvicorn.Config(create_app(deps), host=host, port=port, log_level=log_level,
-                            lifespan="on", backlog=backlog, access_log=False,
-                            timeout_graceful_shutdown=2)
+    config = uvicorn.Config(
+        create_app(deps),
+        host=host,
+        port=port,
+        log_level=log_level,
+        lifespan="on",
+        backlog=backlog,
+        access_log=False,
+        timeout_graceful_shutdown=2,
+    )
     server = GatewayServer(config)
     server.task = asyncio.create_task(server.serve(), name="wss-gateway")
     async with asyncio.timeout(startup_seconds):

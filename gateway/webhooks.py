@@ -43,9 +43,17 @@ log = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-WSS-Signature"
 _TARGET_SEES = frozenset({"MESSAGE", "ALLY", "BRIBE"})
 _ALERTS = (
-    ev.OrderAccepted, ev.OrderRejected, ev.CommandRejected, ev.OrderCancelled, ev.OrderExpired,
-    ev.MarginCalled, ev.MarginCallMet, ev.PositionLiquidated, ev.AgentBankrupted,
-    ev.AgentStatusChanged, ev.SocialActionRecorded,
+    ev.OrderAccepted,
+    ev.OrderRejected,
+    ev.CommandRejected,
+    ev.OrderCancelled,
+    ev.OrderExpired,
+    ev.MarginCalled,
+    ev.MarginCallMet,
+    ev.PositionLiquidated,
+    ev.AgentBankrupted,
+    ev.AgentStatusChanged,
+    ev.SocialActionRecorded,
 )
 NEWS_PER_WEBHOOK = 20
 
@@ -66,13 +74,22 @@ class TickMail:
             return
         if isinstance(event, _ALERTS):
             self.alerts[event.agent_id].append(
-                {"alert": event.type, **event.model_dump(mode="json")})
-        if (isinstance(event, ev.SocialActionRecorded) and event.target_agent_id
-                and event.action in _TARGET_SEES):
-            self.messages[event.target_agent_id].append({
-                "tick": event.tick, "from_agent_id": event.agent_id, "action": event.action,
-                "text": event.text, "amount": event.amount,
-            })
+                {"alert": event.type, **event.model_dump(mode="json")}
+            )
+        if (
+            isinstance(event, ev.SocialActionRecorded)
+            and event.target_agent_id
+            and event.action in _TARGET_SEES
+        ):
+            self.messages[event.target_agent_id].append(
+                {
+                    "tick": event.tick,
+                    "from_agent_id": event.agent_id,
+                    "action": event.action,
+                    "text": event.text,
+                    "amount": event.amount,
+                }
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +118,9 @@ class WebhookDispatcher:
         streams = self.deps.log.streams
         self._worker = asyncio.create_task(self._work(), name="wss-webhooks")
         self._sub = await self.deps.log.js.subscribe(
-            streams.event_subjects, cb=self._on_msg, ordered_consumer=True,
+            streams.event_subjects,
+            cb=self._on_msg,
+            ordered_consumer=True,
             deliver_policy=api.DeliverPolicy.NEW,
         )
 
@@ -164,11 +183,18 @@ class WebhookDispatcher:
         news = await queries.news(db, season, since_tick=closed.tick, limit=NEWS_PER_WEBHOOK)
         # The shared parts are encoded once; each body splices in the agent's own parts,
         # in TickWebhook's field order.
-        head = (f'{{"season":{json.dumps(season)},"tick":{closed.tick},'
-                f'"sim_time":{json.dumps(closed.sim_time)},"agent_id":')
+        head = (
+            f'{{"season":{json.dumps(season)},"tick":{closed.tick},'
+            f'"sim_time":{json.dumps(closed.sim_time)},"agent_id":'
+        )
         market = json.dumps([s.model_dump(mode="json") for s in stocks], separators=(",", ":"))
-        world_json = "null" if world is None else json.dumps(
-            {"regime": world.regime, "market_open": world.market_open, "day": world.day})
+        world_json = (
+            "null"
+            if world is None
+            else json.dumps(
+                {"regime": world.regime, "market_open": world.market_open, "day": world.day}
+            )
+        )
         news_json = json.dumps([n.model_dump(mode="json") for n in news], separators=(",", ":"))
 
         async def one(target: readmodel.CallbackAgent) -> tuple[bool, int]:
@@ -183,11 +209,22 @@ class WebhookDispatcher:
             secret = webhook_secret(self.deps.settings.webhook_secret, target.agent_id)
             async with self.semaphore:
                 try:
-                    response = await self.http.post(target.callback_url, body, {
-                        "Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body),
-                        "X-WSS-Tick": str(closed.tick)})
-                except (OSError, TimeoutError, ValueError, asyncio.IncompleteReadError,
-                        asyncio.LimitOverrunError):
+                    response = await self.http.post(
+                        target.callback_url,
+                        body,
+                        {
+                            "Content-Type": "application/json",
+                            SIGNATURE_HEADER: sign(secret, body),
+                            "X-WSS-Tick": str(closed.tick),
+                        },
+                    )
+                except (
+                    OSError,
+                    TimeoutError,
+                    ValueError,
+                    asyncio.IncompleteReadError,
+                    asyncio.LimitOverrunError,
+                ):
                     return False, 0
             if not response.is_success:
                 return False, 0
@@ -195,8 +232,14 @@ class WebhookDispatcher:
 
         results = await asyncio.gather(*(one(t) for t in targets))
         delivered = sum(ok for ok, _ in results)
-        report = FanoutReport(closed.tick, len(targets), delivered, len(targets) - delivered,
-                              sum(n for _, n in results), time.perf_counter() - began)
+        report = FanoutReport(
+            closed.tick,
+            len(targets),
+            delivered,
+            len(targets) - delivered,
+            sum(n for _, n in results),
+            time.perf_counter() - began,
+        )
         log.debug("webhooks: %s", report)
         return report
 

@@ -122,7 +122,13 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         async with contextlib.AsyncExitStack() as stack:
             if not args.no_gateway:
                 gateway = await stack.enter_async_context(
-                    serve_gateway(log, settings, host=args.host, port=args.port)
+                    serve_gateway(
+                        log,
+                        settings,
+                        host=args.host,
+                        port=args.port,
+                        analytics=not args.no_projections or bool(settings.clickhouse_url),
+                    )
                 )
                 print(f"gateway: {gateway.url}  (agents start with: curl {gateway.url}/skill.md)")
             result = await run_engine(

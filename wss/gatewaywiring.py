@@ -1,41 +1,35 @@
-"""The gateway inside ``wss run``: same read model as the projections, a stable secret."""
+"""The gateway inside ``wss run``: the read models of the run's own projections."""
 
 import contextlib
-import os
 from collections.abc import AsyncIterator
-from pathlib import Path
 
-from gateway.deps import GatewaySettings
+from gateway.deps import GatewaySettings, load_server_secret
 from gateway.runtime import RunningGateway, running_gateway
+from projections.analytics.client import connect as connect_analytics
 from wss.readside import relational_url
 from wss.seasonlog import SeasonLog
 from wss.settings import Settings
 
 
-def webhook_secret(home: Path) -> bytes:
-    """``WSS_WEBHOOK_SECRET``, else one made once per home and kept: agents verify
-    signatures with secrets derived from it, so it must survive restarts."""
-    if env := os.environ.get("WSS_WEBHOOK_SECRET", "").strip():
-        return env.encode()
-    path = home / "webhook.secret"
-    if not path.exists():
-        home.mkdir(parents=True, exist_ok=True)
-        path.write_text(os.urandom(32).hex())
-        path.chmod(0o600)
-    return path.read_text().strip().encode()
-
-
 @contextlib.asynccontextmanager
 async def serve_gateway(
-    log: SeasonLog, settings: Settings, *, host: str, port: int
+    log: SeasonLog, settings: Settings, *, host: str, port: int, analytics: bool = True
 ) -> AsyncIterator[RunningGateway]:
-    gateway_settings = GatewaySettings(webhook_secret=webhook_secret(settings.home))
-    async with running_gateway(
-        log,
-        host=host,
-        port=port,
-        settings=gateway_settings,
-        database=relational_url(settings),
-        project=False,  # the read side of `wss run` (or `wss project --run`) fills it
-    ) as gateway:
-        yield gateway
+    """``analytics``: answer /market/history from ClickHouse/chDB (the same process's chDB
+    when embedded: chDB serves one data directory per process)."""
+    gateway_settings = GatewaySettings(webhook_secret=load_server_secret(settings.home))
+    client = connect_analytics(settings.clickhouse_url, home=settings.home) if analytics else None
+    try:
+        async with running_gateway(
+            log,
+            host=host,
+            port=port,
+            settings=gateway_settings,
+            database=relational_url(settings),
+            project=False,  # the read side of `wss run` (or `wss project --run`) fills it
+            analytics=client,
+        ) as gateway:
+            yield gateway
+    finally:
+        if client is not None:
+            client.close()

@@ -1,0 +1,76 @@
+"""Gateway pieces without services: rate limits, callback URL policy, signatures, LLM replies."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import pytest
+
+from gateway.agents import parse_llm_actions
+from gateway.auth import hash_key, mint_key, sign, webhook_secret
+from gateway.callbacks import check_callback_url
+from gateway.errors import RateLimited, Unprocessable
+from gateway.limits import RateLimiter
+
+
+def test_per_tick_budget_resets_each_tick() -> None:
+    limiter = RateLimiter(actions_per_tick=10, orders_per_minute=100, messages_per_minute=20)
+    limiter.admit("a", ["BUY"] * 10, tick=1, seconds_to_next_tick=0.4)
+    with pytest.raises(RateLimited) as info:
+        limiter.admit("a", ["BUY"], tick=1, seconds_to_next_tick=0.4)
+    assert info.value.retry_after == 1
+    assert info.value.headers["Retry-After"] == "1"
+    limiter.admit("a", ["BUY"], tick=2, seconds_to_next_tick=0.4)
+    limiter.admit("b", ["BUY"] * 10, tick=1, seconds_to_next_tick=0.4)  # per agent
+
+
+def test_a_refused_batch_counts_nothing() -> None:
+    limiter = RateLimiter(actions_per_tick=10, orders_per_minute=3, messages_per_minute=20)
+    with pytest.raises(RateLimited, match="orders per minute"):
+        limiter.admit("a", ["BUY"] * 4, tick=1, seconds_to_next_tick=1)
+    limiter.admit("a", ["BUY"] * 3, tick=1, seconds_to_next_tick=1)
+
+
+def test_orders_per_minute_window() -> None:
+    limiter = RateLimiter(actions_per_tick=1_000, orders_per_minute=100, messages_per_minute=20)
+    for tick in range(10):
+        limiter.admit("a", ["SELL"] * 10, tick=tick, seconds_to_next_tick=1)
+    with pytest.raises(RateLimited) as info:
+        limiter.admit("a", ["CANCEL_ORDER"], tick=11, seconds_to_next_tick=1)
+    assert 1 <= info.value.retry_after <= 60
+    limiter.admit("a", ["RUMOR"], tick=11, seconds_to_next_tick=1)  # not an order
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8080/x", "http://localhost/", "http://10.1.2.3/", "http://192.168.1.1/",
+    "http://[::1]:9/", "http://169.254.169.254/", "http://0.0.0.0/", "ftp://8.8.8.8/",
+    "http://user:pw@8.8.8.8/", "not a url", "http:///nohost",
+])
+async def test_private_or_odd_callbacks_are_refused(url: str) -> None:
+    with pytest.raises(Unprocessable) as info:
+        await check_callback_url(url, allow_private=False)
+    assert info.value.code == "callback_not_allowed"
+
+
+async def test_public_and_allowed_private_callbacks_pass() -> None:
+    await check_callback_url("https://8.8.8.8/hook", allow_private=False)
+    await check_callback_url("http://127.0.0.1:9/hook", allow_private=True)
+
+
+def test_keys_and_signatures() -> None:
+    key = mint_key()
+    assert key.startswith("wss_")
+    assert hash_key(key) == hashlib.sha256(key.encode()).hexdigest()
+    secret = webhook_secret(b"server", "a-1")
+    assert secret != webhook_secret(b"server", "a-2")
+    body = b'{"tick":1}'
+    assert sign(secret, body) == "sha256=" + hmac.new(secret.encode(), body,
+                                                      hashlib.sha256).hexdigest()
+
+
+def test_llm_replies_are_parsed_leniently() -> None:
+    text = 'Sure!\n```json\n{"actions": [{"type": "BUY", "symbol": "APEX"}, 3]}\n```'
+    assert parse_llm_actions(text) == [{"type": "BUY", "symbol": "APEX"}]
+    assert parse_llm_actions("no json here") == []
+    assert parse_llm_actions('{"actions": "nope"}') == []
