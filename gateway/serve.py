@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import Iterator
 
 import uvicorn
@@ -44,6 +45,26 @@ class GatewayServer(uvicorn.Server):
                 await self.task
 
 
+class GatewayBindError(OSError):
+    """The gateway's address is taken (or not ours to bind)."""
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """Bind here, not in uvicorn: uvicorn answers a busy port with ``sys.exit()``, which
+    escapes asyncio's event loop instead of reaching the caller as an error."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise GatewayBindError(
+            error.errno, f"cannot bind {host}:{port}: {error.strerror}"
+        ) from None
+    return sock
+
+
 async def serve_gateway(
     deps: GatewayDeps,
     host: str = "127.0.0.1",
@@ -65,7 +86,8 @@ async def serve_gateway(
         timeout_graceful_shutdown=2,
     )
     server = GatewayServer(config)
-    server.task = asyncio.create_task(server.serve(), name="wss-gateway")
+    sock = _bind(host, port)
+    server.task = asyncio.create_task(server.serve(sockets=[sock]), name="wss-gateway")
     async with asyncio.timeout(startup_seconds):
         while not server.started:
             if server.task.done():

@@ -100,7 +100,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
     from wss.gatewaywiring import serve_gateway  # noqa: PLC0415
     from wss.readside import ReadSide  # noqa: PLC0415
     from wss.readside import prepare as prepare_read_side  # noqa: PLC0415
-    from wss.season import create_season, new_seed, run_engine  # noqa: PLC0415
+    from wss.season import create_season, new_seed, run_engine, take_lease  # noqa: PLC0415
     from wss.seasonlog import SeasonLog  # noqa: PLC0415
 
     stop = _stop_on_signals()
@@ -115,36 +115,43 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
             print(f"season {log.season} created with seed {seed}", flush=True)
         print(f"log: {conn.url}  streams {log.streams.command_stream}, {log.streams.event_stream}")
         quiet = args.tick_ms == 0 and args.ticks is not None and args.ticks > 50
-        await prepare_read_side(settings)
+        lease = await take_lease(log, settings)  # before anything else: fail fast if fenced
         read_side = ReadSide(conn.nc.jetstream(), log.season, settings)
-        if not args.no_projections:
-            read_side.start()
-        async with contextlib.AsyncExitStack() as stack:
-            if not args.no_gateway:
-                gateway = await stack.enter_async_context(
-                    serve_gateway(
-                        log,
-                        settings,
-                        host=args.host,
-                        port=args.port,
-                        analytics=not args.no_projections or bool(settings.clickhouse_url),
+        try:
+            await prepare_read_side(settings)
+            if not args.no_projections:
+                read_side.start()
+            async with contextlib.AsyncExitStack() as stack:
+                if not args.no_gateway:
+                    gateway = await stack.enter_async_context(
+                        serve_gateway(
+                            log,
+                            settings,
+                            host=args.host,
+                            port=args.port,
+                            analytics=not args.no_projections or bool(settings.clickhouse_url),
+                        )
                     )
+                    print(f"gateway: {gateway.url}  (agents: curl {gateway.url}/skill.md)")
+                result = await run_engine(
+                    conn.nc,
+                    conn.url,
+                    log,
+                    settings,
+                    ticks=args.ticks,
+                    tick_ms=args.tick_ms,
+                    stop=stop,
+                    until_tick=args.until_tick,
+                    on_tick=lambda r: (
+                        None if quiet and r.tick % 50 else print(r.line(), flush=True)
+                    ),
+                    lease=lease,
                 )
-                print(f"gateway: {gateway.url}  (agents start with: curl {gateway.url}/skill.md)")
-            result = await run_engine(
-                conn.nc,
-                conn.url,
-                log,
-                settings,
-                ticks=args.ticks,
-                tick_ms=args.tick_ms,
-                stop=stop,
-                until_tick=args.until_tick,
-                on_tick=lambda r: None if quiet and r.tick % 50 else print(r.line(), flush=True),
-            )
-        await read_side.drain(await log.last_seq(log.streams.event_stream))
-        for error in await read_side.stop():
-            print(f"wss: {error}", file=sys.stderr)
+            await read_side.drain(await log.last_seq(log.streams.event_stream))
+        finally:
+            await lease.release()
+            for error in await read_side.stop():
+                print(f"wss: {error}", file=sys.stderr)
         status = "ended (log sealed)" if result.ended else "stopped"
         print(f"season {result.season} {status} at tick {result.tick}")
         print(f"final state hash {result.state_hash}")

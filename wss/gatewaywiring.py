@@ -2,10 +2,13 @@
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from gateway.deps import GatewaySettings, load_server_secret
 from gateway.runtime import RunningGateway, running_gateway
+from gateway.serve import GatewayBindError
 from projections.analytics.client import connect as connect_analytics
+from wss.errors import WssError
 from wss.readside import relational_url
 from wss.seasonlog import SeasonLog
 from wss.settings import Settings
@@ -20,7 +23,7 @@ async def serve_gateway(
     gateway_settings = GatewaySettings(webhook_secret=load_server_secret(settings.home))
     client = connect_analytics(settings.clickhouse_url, home=settings.home) if analytics else None
     try:
-        async with running_gateway(
+        async with _served(
             log,
             host=host,
             port=port,
@@ -33,3 +36,20 @@ async def serve_gateway(
     finally:
         if client is not None:
             client.close()
+
+
+@contextlib.asynccontextmanager
+async def _served(log: SeasonLog, **options: Any) -> AsyncIterator[RunningGateway]:
+    """``running_gateway`` with a bind failure turned into one clear line."""
+    entered = False
+    try:
+        async with running_gateway(log, **options) as gateway:
+            entered = True
+            yield gateway
+    except GatewayBindError as error:
+        if entered:
+            raise
+        where = f"{options['host']}:{options['port']}"
+        raise WssError(
+            f"cannot serve the gateway on {where} (in use?): pass --port N or --no-gateway"
+        ) from error

@@ -35,6 +35,16 @@ async def create_season(nc: Client, seed: int, config: SeasonConfig | None = Non
     return log
 
 
+async def take_lease(log: SeasonLog, settings: Settings) -> Lease:
+    """The right to run the season's engine, or ``Fenced``/``WssError`` saying why not."""
+    info = await log.require()
+    if info.status == "ended":
+        raise WssError(f"season {log.season} has ended; replay it with the replayer")
+    lease = Lease(log.js, log.season, settings.lease_seconds)
+    await lease.acquire()
+    return lease
+
+
 @dataclass(frozen=True, slots=True)
 class RunResult:
     season: str
@@ -54,16 +64,16 @@ async def run_engine(
     until_tick: int | None = None,
     stop: asyncio.Event,
     on_tick: Callable[[TickReport], None],
+    lease: Lease | None = None,
 ) -> RunResult:
     """Run ticks until ``ticks`` more are done, ``stop`` is set, or the season ends.
 
     A stop request finishes the tick under way: ticks are never cut in half on purpose.
+    ``lease``: the season's lease if the caller already took it (see ``take_lease``).
     """
     info = await log.require()
-    if info.status == "ended":
-        raise WssError(f"season {log.season} has ended; replay it with the replayer")
-    lease = Lease(log.js, log.season, settings.lease_seconds)
-    await lease.acquire()
+    if lease is None:
+        lease = await take_lease(log, settings)
     snapshots = SnapshotStore(nats_url) if settings.snapshot_every > 0 else None
     engine = Engine(log, lease, snapshots, max(settings.snapshot_every, 1))
     try:

@@ -29,11 +29,15 @@ from wss.settings import Settings
 T = TypeVar("T")
 SECRET = b"test-server-secret"
 TEST_SETTINGS = GatewaySettings(
-    allow_private_callbacks=True, webhook_secret=SECRET, register_wait_seconds=3.0,
+    allow_private_callbacks=True,
+    webhook_secret=SECRET,
+    register_wait_seconds=3.0,
 )
 CONFIG = SeasonConfig(
-    symbols=4, population=PopulationConfig(market_makers=2, noise_traders=4,
-                                           momentum_traders=1, value_traders=1),
+    symbols=4,
+    population=PopulationConfig(
+        market_makers=2, noise_traders=4, momentum_traders=1, value_traders=1
+    ),
 )
 
 
@@ -64,8 +68,11 @@ class Env:
         return status.tick if status else -1
 
 
-async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 10.0,  # noqa: ASYNC109
-                        every: float = 0.02) -> T:
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]],
+    timeout: float = 10.0,  # noqa: ASYNC109
+    every: float = 0.02,
+) -> T:
     """Poll ``probe`` until it returns something truthy, or fail after ``timeout``."""
     async with asyncio.timeout(timeout):
         while True:
@@ -76,19 +83,35 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], timeout: float = 
 
 
 @contextlib.asynccontextmanager
-async def gateway_env(nats_url: str, tmp: Path, *, engine_ticks: int | None = None,
-                      tick_ms: int = 100, seed: int = 7,
-                      **settings: Any) -> AsyncIterator[Env]:
+async def gateway_env(
+    nats_url: str,
+    tmp: Path,
+    *,
+    engine_ticks: int | None = None,
+    tick_ms: int = 100,
+    seed: int = 7,
+    **settings: Any,
+) -> AsyncIterator[Env]:
     nc = await connect(nats_url)
     log = await create_season(nc, seed, CONFIG)
     stop = asyncio.Event()
-    engine = asyncio.create_task(run_engine(
-        nc, nats_url, log, Settings(home=tmp, snapshot_every=0, lease_seconds=5),
-        ticks=engine_ticks, tick_ms=tick_ms, stop=stop, on_tick=lambda _r: None,
-    ))
+    engine = asyncio.create_task(
+        run_engine(
+            nc,
+            nats_url,
+            log,
+            Settings(home=tmp, snapshot_every=0, lease_seconds=5),
+            ticks=engine_ticks,
+            tick_ms=tick_ms,
+            stop=stop,
+            on_tick=lambda _r: None,
+        )
+    )
     try:
         async with running_gateway(
-            log, port=free_port(), settings=replace(TEST_SETTINGS, **settings),
+            log,
+            port=free_port(),
+            settings=replace(TEST_SETTINGS, **settings),
             database=f"sqlite+aiosqlite:///{tmp / 'read.db'}",
         ) as gateway:
             env = Env(nc, log, gateway, engine)

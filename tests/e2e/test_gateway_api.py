@@ -26,8 +26,13 @@ V1 = "/api/v1"
 
 @pytest.fixture(scope="module")
 async def env(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Env]:
-    async with gateway_env(nats_url, tmp_path_factory.mktemp("api"), engine_ticks=3,
-                           tick_ms=0, register_wait_seconds=0.2) as e:
+    async with gateway_env(
+        nats_url,
+        tmp_path_factory.mktemp("api"),
+        engine_ticks=3,
+        tick_ms=0,
+        register_wait_seconds=0.2,
+    ) as e:
         await eventually(lambda: _ticked(e))
         yield e
 
@@ -107,12 +112,17 @@ async def test_bad_key_is_401(env: Env, http: httpx.AsyncClient) -> None:
 async def test_cancel_of_someone_elses_order_is_403(env: Env, http: httpx.AsyncClient) -> None:
     _, key = await register(http, "mallory")
     async with env.db.connect() as conn:
-        order_id = (await conn.execute(
-            select(Order.order_id).where(Order.season_id == env.season, Order.status == "open")
-            .limit(1))).scalar_one()
+        order_id = (
+            await conn.execute(
+                select(Order.order_id)
+                .where(Order.season_id == env.season, Order.status == "open")
+                .limit(1)
+            )
+        ).scalar_one()
     before = await env.command_seq()
-    r = await http.post(f"{V1}/actions", json={"type": "CANCEL_ORDER", "order_id": order_id},
-                        headers=auth(key))
+    r = await http.post(
+        f"{V1}/actions", json={"type": "CANCEL_ORDER", "order_id": order_id}, headers=auth(key)
+    )
     assert r.status_code == 403
     assert r.json()["error"] == "not_your_order"
     await unchanged(env, before)
@@ -131,12 +141,14 @@ async def test_private_channel_of_someone_else_is_403(env: Env, http: httpx.Asyn
     other, _ = await register(http, "carol")
     me, key = await register(http, "dave")
     for headers in ({}, auth(key)):
-        r = await http.get(f"{V1}/stream", params={"channels": f"tick,agent:{other}"},
-                           headers=headers)
+        r = await http.get(
+            f"{V1}/stream", params={"channels": f"tick,agent:{other}"}, headers=headers
+        )
         assert r.status_code == 403
     # Our own channel opens (status 200, an event stream).
-    async with http.stream("GET", f"{V1}/stream", params={"channels": f"agent:{me}"},
-                           headers=auth(key)) as r:
+    async with http.stream(
+        "GET", f"{V1}/stream", params={"channels": f"agent:{me}"}, headers=auth(key)
+    ) as r:
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/event-stream")
 
@@ -153,12 +165,16 @@ async def test_oversized_body_is_413(env: Env, http: httpx.AsyncClient) -> None:
     await unchanged(env, before)
 
 
-async def test_malformed_body_is_422_with_readable_fields(env: Env,
-                                                          http: httpx.AsyncClient) -> None:
+async def test_malformed_body_is_422_with_readable_fields(
+    env: Env, http: httpx.AsyncClient
+) -> None:
     _, key = await register(http, "grace")
     before = await env.command_seq()
-    r = await http.post(f"{V1}/actions", json={"type": "BUY", "symbol": "apex", "quantity": 0,
-                                                "price": 100}, headers=auth(key))
+    r = await http.post(
+        f"{V1}/actions",
+        json={"type": "BUY", "symbol": "apex", "quantity": 0, "price": 100},
+        headers=auth(key),
+    )
     assert r.status_code == 422
     body = r.json()
     assert body["error"] == "validation_error"
@@ -182,8 +198,10 @@ async def test_malformed_body_is_422_with_readable_fields(env: Env,
     assert r.status_code == 422
     assert {f["loc"] for f in r.json()["fields"]} == {"name", "role"}
 
-    r = await http.post(f"{V1}/auth/register", json={
-        "name": "x", "role": "quant", "callback_url": "ftp://example.com/"})
+    r = await http.post(
+        f"{V1}/auth/register",
+        json={"name": "x", "role": "quant", "callback_url": "ftp://example.com/"},
+    )
     assert r.status_code == 422
     assert r.json()["error"] == "callback_not_allowed"
     await unchanged(env, before)

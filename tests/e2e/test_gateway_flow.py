@@ -35,8 +35,7 @@ async def test_agent_buys_and_sees_the_fill(nats_url: str, tmp_path: Path) -> No
         book = await eventually(lambda: _book_with_asks(wss, stocks[0]["symbol"]))
         symbol, best_ask = book["symbol"], book["asks"][0]["price"]
         price = best_ask + max(1, best_ask // 200)  # marketable: at or above the ask
-        sent = await wss.act({"type": "BUY", "symbol": symbol, "quantity": 5,
-                              "price": price})
+        sent = await wss.act({"type": "BUY", "symbol": symbol, "quantity": 5, "price": price})
         command_id = sent["actions"][0]["command_id"]
         outcome = await wss.wait_action(command_id, wait_seconds=10)
         assert outcome["status"] == "accepted", outcome
@@ -51,8 +50,14 @@ async def test_agent_buys_and_sees_the_fill(nats_url: str, tmp_path: Path) -> No
         assert portfolio["cash"] < 100_000_000 * 100
 
         def fill_seen() -> SseEvent | None:
-            return next((e for e in seen if e.event == "TradeExecuted"
-                         and e.data["buyer_id"] == me["agent_id"]), None)
+            return next(
+                (
+                    e
+                    for e in seen
+                    if e.event == "TradeExecuted" and e.data["buyer_id"] == me["agent_id"]
+                ),
+                None,
+            )
 
         fill = await eventually(_sync(fill_seen), timeout=10)
         assert fill.data["symbol"] == symbol

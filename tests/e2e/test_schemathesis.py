@@ -25,8 +25,9 @@ EXAMPLES = 25
 @pytest.fixture(scope="module")
 async def env(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Env]:
     tmp: Path = tmp_path_factory.mktemp("fuzz")
-    async with gateway_env(nats_url, tmp, engine_ticks=3, tick_ms=0,
-                           register_wait_seconds=0.05, webhooks_enabled=False) as e:
+    async with gateway_env(
+        nats_url, tmp, engine_ticks=3, tick_ms=0, register_wait_seconds=0.05, webhooks_enabled=False
+    ) as e:
         await eventually(lambda: _ready(e))
         yield e
 
@@ -45,8 +46,12 @@ def fuzz(url: str, key: str) -> tuple[list[str], dict[int, int]]:
     )
 
     schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
-    checks = [not_a_server_error, status_code_conformance, content_type_conformance,
-              response_schema_conformance]
+    checks = [
+        not_a_server_error,
+        status_code_conformance,
+        content_type_conformance,
+        response_schema_conformance,
+    ]
     failures: list[str] = []
     statuses: dict[int, int] = {}
     for result in schema.get_all_operations():
@@ -54,13 +59,20 @@ def fuzz(url: str, key: str) -> tuple[list[str], dict[int, int]]:
         if operation.path == "/api/v1/stream":
             continue
 
-        @settings(max_examples=EXAMPLES, deadline=None, database=None,
-                  phases=[Phase.explicit, Phase.generate],
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=operation.as_strategy())
         def run(case: schemathesis.Case) -> None:
-            headers = {"Authorization": f"Bearer {key}"} if case.operation.path.startswith(
-                "/api/v1/actions") else None
+            headers = (
+                {"Authorization": f"Bearer {key}"}
+                if case.operation.path.startswith("/api/v1/actions")
+                else None
+            )
             response = case.call(base_url=url, headers=headers, timeout=10)
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
             case.validate_response(response, checks=checks)
@@ -74,8 +86,9 @@ def fuzz(url: str, key: str) -> tuple[list[str], dict[int, int]]:
 
 async def test_no_server_errors_and_responses_match_the_schema(env: Env) -> None:
     async with httpx.AsyncClient(base_url=env.url, trust_env=False) as http:
-        r = await http.post("/api/v1/auth/register", json={"name": "fuzzer",
-                                                           "role": "hedge_fund_manager"})
+        r = await http.post(
+            "/api/v1/auth/register", json={"name": "fuzzer", "role": "hedge_fund_manager"}
+        )
         key = r.json()["api_key"]
     failures, statuses = await asyncio.to_thread(fuzz, env.url, key)
     assert not failures, "\n\n".join(failures)

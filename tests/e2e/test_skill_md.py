@@ -34,8 +34,12 @@ async def test_skill_md_quickstart_runs_verbatim(nats_url: str, tmp_path: Path) 
         script = script.replace("http://127.0.0.1:8000", env.url)
         script += '\necho "AGENT=$WSS_ME"\n'
         proc = await asyncio.create_subprocess_exec(
-            "bash", "-c", script, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, cwd=tmp_path,
+            "bash",
+            "-c",
+            script,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=tmp_path,
             env={"PATH": "/usr/bin:/bin:/usr/local/bin", "HOME": str(tmp_path)},
         )
         out, err = await asyncio.wait_for(proc.communicate(), 30)
@@ -46,8 +50,9 @@ async def test_skill_md_quickstart_runs_verbatim(nats_url: str, tmp_path: Path) 
         agent = re.search(r"AGENT=(a-[0-9a-f]+)", text)
         assert agent is not None
         commands = await env.log.commands(1, await env.command_seq())
-        assert any(c.command_id == "first-buy" and c.agent_id == agent.group(1)
-                   for _, c in commands)
+        assert any(
+            c.command_id == "first-buy" and c.agent_id == agent.group(1) for _, c in commands
+        )
 
 
 async def _open(env: object) -> bool:

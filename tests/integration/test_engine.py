@@ -149,7 +149,7 @@ def test_second_engine_process_is_refused_and_ctrl_c_exits_cleanly(
 ) -> None:
     env = {**os.environ, "WSS_HOME": str(tmp_path), "NATS_URL": nats_url}
     first = subprocess.Popen(
-        [sys.executable, "-m", "wss.cli", "run", "--tick-ms", "100", "--seed", "3"],
+        [sys.executable, "-m", "wss.cli", "run", "--tick-ms", "100", "--seed", "3", "--no-gateway"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -168,6 +168,7 @@ def test_second_engine_process_is_refused_and_ctrl_c_exits_cleanly(
         "0",
         "--ticks",
         "5",
+        "--no-gateway",
         home=tmp_path,
         nats_url=nats_url,
     )
@@ -197,7 +198,15 @@ def test_two_fresh_homes_give_byte_identical_logs(tmp_path: Path) -> None:
     runs = []
     for name in ("a", "b"):
         result = _wss(
-            "run", "--ticks", "300", "--tick-ms", "0", "--seed", "42", home=tmp_path / name
+            "run",
+            "--ticks",
+            "300",
+            "--tick-ms",
+            "0",
+            "--seed",
+            "42",
+            "--no-gateway",
+            home=tmp_path / name,
         )
         assert result.returncode == 0, result.stderr
         season = result.stdout.split()[1]

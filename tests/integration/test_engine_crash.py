@@ -46,6 +46,8 @@ def _engine(season: str, nats_url: str, home: Path) -> subprocess.Popen[str]:
         str(LAST_TICK),
         "--tick-ms",
         "0",
+        "--no-gateway",  # the engine alone: projections have their own kill test
+        "--no-projections",
     ]
     return subprocess.Popen(
         argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True

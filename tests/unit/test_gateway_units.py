@@ -42,11 +42,22 @@ def test_orders_per_minute_window() -> None:
     limiter.admit("a", ["RUMOR"], tick=11, seconds_to_next_tick=1)  # not an order
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1:8080/x", "http://localhost/", "http://10.1.2.3/", "http://192.168.1.1/",
-    "http://[::1]:9/", "http://169.254.169.254/", "http://0.0.0.0/", "ftp://8.8.8.8/",
-    "http://user:pw@8.8.8.8/", "not a url", "http:///nohost",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/x",
+        "http://localhost/",
+        "http://10.1.2.3/",
+        "http://192.168.1.1/",
+        "http://[::1]:9/",
+        "http://169.254.169.254/",
+        "http://0.0.0.0/",
+        "ftp://8.8.8.8/",
+        "http://user:pw@8.8.8.8/",
+        "not a url",
+        "http:///nohost",
+    ],
+)
 async def test_private_or_odd_callbacks_are_refused(url: str) -> None:
     with pytest.raises(Unprocessable) as info:
         await check_callback_url(url, allow_private=False)
@@ -65,8 +76,10 @@ def test_keys_and_signatures() -> None:
     secret = webhook_secret(b"server", "a-1")
     assert secret != webhook_secret(b"server", "a-2")
     body = b'{"tick":1}'
-    assert sign(secret, body) == "sha256=" + hmac.new(secret.encode(), body,
-                                                      hashlib.sha256).hexdigest()
+    assert (
+        sign(secret, body)
+        == "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    )
 
 
 def test_llm_replies_are_parsed_leniently() -> None:
