@@ -166,6 +166,7 @@ def _move(account: Account, symbol: str, delta: int) -> None:
 
 def _consume(world: World, order_id: int, quantity: int) -> None:
     order = world.orders[order_id]
+    world.order_rows.pop(order_id, None)
     if order.order_type == OrderType.LIMIT:
         world.books[order.symbol].fill(order_id, quantity)
     else:
@@ -182,6 +183,7 @@ def _consume(world: World, order_id: int, quantity: int) -> None:
 
 def _close(world: World, account: Account, order: Order) -> None:
     del world.orders[order.order_id]
+    world.order_rows.pop(order.order_id, None)
     del account.open_orders[order.order_id]
 
 

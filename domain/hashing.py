@@ -19,6 +19,7 @@ from schemas.config import SeasonConfig
 from schemas.enums import AgentStatus, Intent, OrderType, Regime, Role, Sector, Side
 
 SNAPSHOT_VERSION = 1
+_SEPARATORS = (",", ":")
 
 _ORDER_FIELDS = (
     "order_id",
@@ -73,8 +74,8 @@ _company = operator.attrgetter(*_COMPANY_FIELDS)
 _account = operator.attrgetter(*_ACCOUNT_FIELDS)
 
 
-def snapshot(world: World) -> dict[str, Any]:
-    """A JSON-able image of the world, enough to restore it exactly."""
+def _head(world: World) -> dict[str, Any]:
+    """Everything but the open orders."""
     return {
         "v": SNAPSHOT_VERSION,
         "seed": world.seed,
@@ -97,13 +98,33 @@ def snapshot(world: World) -> dict[str, Any]:
             ]
             for a in world.accounts.values()
         ],
-        "orders": list(map(_order, world.orders.values())),
         "stops": {s: list(ids) for s, ids in world.stops.items()},
     }
 
 
+def snapshot(world: World) -> dict[str, Any]:
+    """A JSON-able image of the world, enough to restore it exactly."""
+    image = _head(world)
+    image["orders"] = list(map(_order, world.orders.values()))
+    return image
+
+
+def _order_rows(world: World) -> list[str]:
+    """Each open order's canonical JSON, cached until ``evolve`` changes the order: most
+    resting orders are untouched in a tick, and re-encoding them was most of the hash."""
+    cache = world.order_rows
+    rows = []
+    for order_id, order in world.orders.items():
+        row = cache.get(order_id)
+        if row is None:
+            row = cache[order_id] = json.dumps(_order(order), separators=_SEPARATORS)
+        rows.append(row)
+    return rows
+
+
 def canonical_bytes(world: World) -> bytes:
-    return json.dumps(snapshot(world), separators=(",", ":"), ensure_ascii=True).encode()
+    head = json.dumps(_head(world), separators=_SEPARATORS, ensure_ascii=True)
+    return f'{head[:-1]},"orders":[{",".join(_order_rows(world))}]}}'.encode()
 
 
 def state_hash(world: World) -> str:

@@ -103,6 +103,9 @@ class World:
     stops: dict[str, dict[int, None]] = field(default_factory=dict)  # pending STOPs by symbol
     next_order_id: int = 1
     next_trade_id: int = 1
+    # Not state: canonical JSON of open orders for the state hash, dropped by ``evolve``
+    # whenever it changes an order (see domain/hashing.py).
+    order_rows: dict[int, str] = field(default_factory=dict)
 
     @property
     def id(self) -> uuid.UUID:

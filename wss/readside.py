@@ -28,8 +28,9 @@ from projections.runner import rebuild, run_projection
 from wss.settings import Settings
 
 PROJECTIONS = ("relational", "analytics")
-# chDB pays a fixed cost per insert, so it wants big batches when catching up.
-BATCH_SIZE = {"relational": 1_000, "analytics": 5_000}
+# Both stores pay a fixed cost per batch (one transaction, one insert per table), so
+# catching up uses big batches; a live tail still flushes as soon as it is drained.
+BATCH_SIZE = {"relational": 5_000, "analytics": 5_000}
 POSITIONS_BUCKET = "wss_projections"
 REPORT_EVERY_SECONDS = 1.0
 
