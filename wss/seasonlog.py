@@ -23,6 +23,8 @@ from pydantic import ValidationError
 from schemas.commands import Command, Malformed, parse_command
 from wss.errors import Fenced, SeasonNotFound, SeasonSealed, WssError
 from wss.eventstore.jetstream import StoredMsg
+from wss.natsclient import Client as FastClient
+from wss.natsclient import Outgoing
 from wss.streams import (
     EXPECTED_LAST_SEQUENCE,
     MSG_ID,
@@ -268,25 +270,25 @@ class SeasonLog:
         inbox = self.nc.new_inbox()
         sub = await self.nc.subscribe(inbox, cb=replies.put)
         batch_id = s.event_msg_id(tick, chunk.start)
+        outgoing: list[Outgoing] = []
+        for n, index in enumerate(chunk, start=1):
+            event_type, payload = events[index]
+            headers = {
+                MSG_ID: s.event_msg_id(tick, index),
+                BATCH_ID: batch_id,
+                BATCH_SEQUENCE: str(n),
+            }
+            if n == 1:
+                headers[EXPECTED_LAST_SEQUENCE] = str(after_seq)
+            if index == first:  # recovery reads the cut from a partial tick's first event
+                headers[TICK_HEADER], headers[CUT_HEADER] = str(tick), str(cut)
+            commit = n == len(chunk)
+            if commit:
+                headers[BATCH_COMMIT] = "1"
+            reply = inbox if n == 1 or commit else ""
+            outgoing.append((s.event_subject(event_type), reply, headers, payload))
         try:
-            for n, index in enumerate(chunk, start=1):
-                event_type, payload = events[index]
-                headers = {
-                    MSG_ID: s.event_msg_id(tick, index),
-                    BATCH_ID: batch_id,
-                    BATCH_SEQUENCE: str(n),
-                }
-                if n == 1:
-                    headers[EXPECTED_LAST_SEQUENCE] = str(after_seq)
-                if index == first:  # recovery reads the cut from a partial tick's first event
-                    headers[TICK_HEADER], headers[CUT_HEADER] = str(tick), str(cut)
-                commit = n == len(chunk)
-                if commit:
-                    headers[BATCH_COMMIT] = "1"
-                reply = inbox if n == 1 or commit else ""
-                await self.nc.publish(
-                    s.event_subject(event_type), payload, reply=reply, headers=headers
-                )
+            await self._publish_all(outgoing)
             async with asyncio.timeout(PUBLISH_TIMEOUT_SECONDS):
                 answer = await replies.get()
                 if not answer.data and len(chunk) > 1:  # "batch started"; the commit follows
@@ -294,6 +296,13 @@ class SeasonLog:
         finally:
             await sub.unsubscribe()
         return self._batch_ack(answer, expected=after_seq + len(chunk))
+
+    async def _publish_all(self, outgoing: Sequence[Outgoing]) -> None:
+        if isinstance(self.nc, FastClient):
+            await self.nc.publish_batch(outgoing)
+            return
+        for subject, reply, headers, payload in outgoing:  # any other nats-py client
+            await self.nc.publish(subject, payload, reply=reply, headers=dict(headers))
 
     def _batch_ack(self, answer: Msg, expected: int) -> int:
         reply = json.loads(answer.data) if answer.data else {}
