@@ -13,6 +13,7 @@ from nats import errors
 from nats.aio.client import Client as _Client
 
 _CRLF = b"\r\n"
+_ASCII_SPACE = " \t\n\r\x0b\x0c"  # what bytes.strip() strips
 Outgoing = tuple[str, str, Mapping[str, str], bytes]  # subject, reply ("" = none), headers, data
 
 
@@ -20,17 +21,16 @@ class Client(_Client):
     @staticmethod
     def _parse_header_lines(raw: bytes) -> dict[str, str]:
         out: dict[str, str] = {}
-        for line in raw.split(_CRLF):
-            name, sep, value = line.partition(b":")
+        # One decode for the block: CR and LF never occur inside a UTF-8 sequence, so this
+        # equals decoding line by line; names must then be ASCII, as nats-py requires.
+        for line in raw.decode("utf-8", "replace").split("\r\n"):
+            name, sep, value = line.partition(":")
             if not sep:
                 continue
-            try:
-                key = name.strip().decode("ascii")
-            except UnicodeDecodeError:
+            key = name.strip(_ASCII_SPACE)
+            if not key.isascii() or len(key.split()) > 1:  # non-ASCII, or space inside
                 continue
-            if len(key.split()) > 1:  # whitespace inside the (stripped) name
-                continue
-            out[key] = value.strip().decode("utf-8", "replace")
+            out[key] = value.strip(_ASCII_SPACE)
         return out
 
     async def publish_batch(self, messages: Sequence[Outgoing]) -> None:
