@@ -21,6 +21,7 @@ from projections.analytics.client import AnalyticsClient
 from projections.relational import RelationalProjection, create_engine, migrate
 from projections.runner import run_projection
 from projections.sse_hub import SseHub
+from wss.aio import cancel_and_wait
 from wss.seasonlog import SeasonLog
 
 __all__ = ["RunningGateway", "running_gateway"]
@@ -97,8 +98,6 @@ async def running_gateway(
         if hub is not None:
             await hub.stop()
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
         if not isinstance(database, AsyncEngine):
             await db.dispose()

@@ -35,6 +35,7 @@ from gateway.models import WebhookReply
 from projections.relational import queries
 from schemas import events as ev
 from schemas.events import parse_event
+from wss.aio import cancel_and_wait
 
 __all__ = ["SIGNATURE_HEADER", "FanoutReport", "WebhookDispatcher"]
 
@@ -130,9 +131,7 @@ class WebhookDispatcher:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
         if self._worker is not None:
-            self._worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._worker
+            await cancel_and_wait(self._worker)
         await self.http.aclose()
 
     async def _on_msg(self, msg: Msg) -> None:

@@ -6,6 +6,7 @@ import sys
 
 from nats.js.client import JetStreamContext
 
+from wss.aio import cancel_and_wait
 from wss.bootstrap import nats
 from wss.errors import Fenced, WssError
 from wss.lease import Lease
@@ -115,9 +116,7 @@ async def run(settings: Settings, season: str | None, stop: asyncio.Event) -> in
                     await asyncio.wait_for(stop.wait(), timeout=settings.lease_seconds / 3)
         finally:
             for lease, task in running.values():
-                task.cancel()
-                with contextlib.suppress(BaseException):
-                    await task
+                await cancel_and_wait(task)
                 await lease.release()
     return 0
 

@@ -25,6 +25,7 @@ from projections.base import Projection
 from projections.relational.migrate import migrate
 from projections.relational.store import RelationalProjection
 from projections.runner import rebuild, run_projection
+from wss.aio import cancel_and_wait
 from wss.settings import Settings
 
 PROJECTIONS = ("relational", "analytics")
@@ -163,7 +164,5 @@ class ReadSide:
         for name, task in self.tasks.items():
             if task.done() and not task.cancelled() and task.exception() is not None:
                 errors.append(f"projection {name} stopped: {task.exception()}")
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                await task
+            await cancel_and_wait(task)
         return errors
