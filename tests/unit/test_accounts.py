@@ -6,22 +6,19 @@ order is ours. Prices are driven by two hedge funds trading one share at a time.
 
 from __future__ import annotations
 
-import itertools
 from typing import TypeVar
 
-from domain import World, clock, context_for, step
-from domain.context import TickContext
 from domain.orders import buying_power
-from domain.rng import generator
 from domain.rules import BPS, ROLES
 from domain.state import HOUSE_FEES, HOUSE_LENDING, Account
 from schemas import commands as cmd
 from schemas import events as ev
-from schemas.config import PopulationConfig, SeasonConfig
+from schemas.config import SeasonConfig
 from schemas.enums import AgentStatus, CancelReason, Intent, OrderType, RejectReason, Role
+from tests.unit import market
+from tests.unit.market import NOBODY
 
 E = TypeVar("E", bound=ev.EventBase)
-NOBODY = PopulationConfig(market_makers=0, noise_traders=0, momentum_traders=0, value_traders=0)
 CONFIG = SeasonConfig(
     symbols=1,
     population=NOBODY,
@@ -31,41 +28,12 @@ CONFIG = SeasonConfig(
     borrow_fee_bps_per_day=100,
 )
 AGENTS = {"r": Role.RETAIL_TRADER, "h1": Role.HEDGE_FUND_MANAGER, "h2": Role.HEDGE_FUND_MANAGER}
-ORDER_KINDS: dict[str, type[cmd.Buy | cmd.Sell | cmd.Short | cmd.Cover]] = {
-    "BUY": cmd.Buy,
-    "SELL": cmd.Sell,
-    "SHORT": cmd.Short,
-    "COVER": cmd.Cover,
-}
 STEP_BPS = 900  # each push moves the last price 9% (the band is 10%)
 
 
-class Market:
-    """A season stepped by hand: tick by tick, with explicit commands only."""
-
+class Market(market.Market):
     def __init__(self, config: SeasonConfig = CONFIG, seed: int = 1) -> None:
-        self.world = World()
-        start = cmd.StartSeason(command_id="start", agent_id="operator", seed=seed, config=config)
-        step(self.world, [start], TickContext(0, clock.SEASON_START, generator(seed, 0, "tick")))
-        self.tick = 0
-        self._ids = itertools.count(1)
-        self.symbol = next(iter(self.world.companies))
-        self.run(
-            *(
-                cmd.RegisterAgent(
-                    command_id=f"reg-{name}",
-                    agent_id=name,
-                    name=name,
-                    role=role,
-                    api_key_hash="0" * 64,
-                )
-                for name, role in AGENTS.items()
-            )
-        )
-
-    def run(self, *commands: cmd.CommandBase) -> list[ev.EventBase]:
-        self.tick += 1
-        return step(self.world, list(commands), context_for(self.world, self.tick))
+        super().__init__(config, seed, AGENTS)
 
     def run_until(self, tick: int) -> list[ev.EventBase]:
         """Step empty ticks up to and including ``tick``; the events of all of them."""
@@ -73,28 +41,6 @@ class Market:
         while self.tick < tick:
             events += self.run()
         return events
-
-    def order(
-        self,
-        kind: str,
-        agent: str,
-        quantity: int,
-        price: int | None = None,
-        order_type: OrderType | None = None,
-    ) -> cmd.OrderCommand:
-        if order_type is None:
-            order_type = OrderType.MARKET if price is None else OrderType.LIMIT
-        return ORDER_KINDS[kind](
-            command_id=f"c{next(self._ids)}",
-            agent_id=agent,
-            symbol=self.symbol,
-            order_type=order_type,
-            quantity=quantity,
-            price=price,
-        )
-
-    def cancel(self, agent: str, order_id: int) -> cmd.CancelOrder:
-        return cmd.CancelOrder(command_id=f"c{next(self._ids)}", agent_id=agent, order_id=order_id)
 
     def push(self, steps: int, bps: int = STEP_BPS) -> list[cmd.CommandBase]:
         """Commands that walk the last price ``steps`` times by ``bps`` (h2 sells, h1 buys)."""

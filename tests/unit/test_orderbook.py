@@ -7,21 +7,19 @@ explicit commands in a quiet season (no built-in traders), so every order is our
 
 from __future__ import annotations
 
-import itertools
 from typing import TypeVar
 
-from domain import World, clock, context_for, step
-from domain.context import TickContext
+from domain import World
 from domain.orderbook import BUY, SELL, Order, OrderBook
-from domain.rng import generator
 from domain.simulate import simulate
 from schemas import commands as cmd
 from schemas import events as ev
 from schemas.config import PopulationConfig, SeasonConfig
 from schemas.enums import CancelReason, OrderType, RejectReason, Role, Side
+from tests.unit import market
+from tests.unit.market import NOBODY
 
 E = TypeVar("E", bound=ev.EventBase)
-NOBODY = PopulationConfig(market_makers=0, noise_traders=0, momentum_traders=0, value_traders=0)
 QUIET = SeasonConfig(symbols=1, population=NOBODY)
 SMALL = SeasonConfig(
     symbols=3,
@@ -29,64 +27,13 @@ SMALL = SeasonConfig(
         market_makers=1, noise_traders=2, momentum_traders=0, value_traders=0
     ),
 )
-ORDER_KINDS: dict[str, type[cmd.Buy | cmd.Sell | cmd.Short | cmd.Cover]] = {
-    "BUY": cmd.Buy,
-    "SELL": cmd.Sell,
-    "SHORT": cmd.Short,
-    "COVER": cmd.Cover,
-}
 
 
-class Market:
-    """A season stepped by hand: tick by tick, with explicit commands only."""
-
+class Market(market.Market):
     def __init__(
         self, config: SeasonConfig = QUIET, seed: int = 1, agents: tuple[str, ...] = ("a", "b", "c")
     ) -> None:
-        self.world = World()
-        start = cmd.StartSeason(command_id="start", agent_id="operator", seed=seed, config=config)
-        step(self.world, [start], TickContext(0, clock.SEASON_START, generator(seed, 0, "tick")))
-        self.tick = 0
-        self._ids = itertools.count(1)
-        self.symbol = next(iter(self.world.companies))
-        self.run(
-            *(
-                cmd.RegisterAgent(
-                    command_id=f"reg-{name}",
-                    agent_id=name,
-                    name=name,
-                    role=Role.HEDGE_FUND_MANAGER,
-                    api_key_hash="0" * 64,
-                )
-                for name in agents
-            )
-        )
-
-    def run(self, *commands: cmd.CommandBase) -> list[ev.EventBase]:
-        self.tick += 1
-        return step(self.world, list(commands), context_for(self.world, self.tick))
-
-    def order(
-        self,
-        kind: str,
-        agent: str,
-        quantity: int,
-        price: int | None = None,
-        order_type: OrderType | None = None,
-    ) -> cmd.OrderCommand:
-        if order_type is None:
-            order_type = OrderType.MARKET if price is None else OrderType.LIMIT
-        return ORDER_KINDS[kind](
-            command_id=f"c{next(self._ids)}",
-            agent_id=agent,
-            symbol=self.symbol,
-            order_type=order_type,
-            quantity=quantity,
-            price=price,
-        )
-
-    def cancel(self, agent: str, order_id: int) -> cmd.CancelOrder:
-        return cmd.CancelOrder(command_id=f"c{next(self._ids)}", agent_id=agent, order_id=order_id)
+        super().__init__(config, seed, dict.fromkeys(agents, Role.HEDGE_FUND_MANAGER))
 
     @property
     def last(self) -> int:
