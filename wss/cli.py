@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("seasons", help="list seasons with their status, ticks and hashes")
 
+    stop = sub.add_parser("stop", help="end a season: its engine closes it and seals its log")
+    stop.add_argument("--season", required=True)
+
     project = sub.add_parser("project", help="read projections: status, rebuild, run")
     what = project.add_mutually_exclusive_group(required=True)
     what.add_argument("--status", action="store_true", help="each projection's position and lag")
@@ -66,6 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_run(settings, args))
         if args.command == "seasons":
             return asyncio.run(_seasons(settings))
+        if args.command == "stop":
+            return asyncio.run(_stop(settings, args.season))
         if args.command == "project":
             return asyncio.run(_project(settings, args))
         if args.command == "agent":
@@ -108,6 +113,8 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         if args.season:
             log = SeasonLog(conn.nc, args.season)
             info = await log.require()
+            if info.status == "ended":
+                raise WssError(f"season {log.season} has ended; replay it with the replayer")
             print(f"season {log.season} (seed {info.seed}) resumes at tick {info.tick}", flush=True)
         else:
             seed = args.seed if args.seed is not None else new_seed()
@@ -176,6 +183,23 @@ def _stop_on_signals() -> asyncio.Event:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     return stop
+
+
+async def _stop(settings: Settings, season: str) -> int:
+    """The operator's STOP_SEASON, on the log like any command (so replays see it too)."""
+    from schemas.commands import OPERATOR_ID, StopSeason  # noqa: PLC0415
+    from wss.bootstrap import nats  # noqa: PLC0415
+    from wss.seasonlog import SeasonLog  # noqa: PLC0415
+
+    async with nats(settings) as conn:
+        log = SeasonLog(conn.nc, season)
+        info = await log.require()
+        if info.status == "ended":
+            print(f"season {season} has already ended")
+            return 0
+        seq, _ = await log.submit(StopSeason(command_id="stop", agent_id=OPERATOR_ID))
+    print(f"season {season}: stop requested (command {seq}); its engine ends it at the next tick")
+    return 0
 
 
 async def _seasons(settings: Settings) -> int:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from nats.js.errors import APIError
 
 from domain import context_for, step
 from domain.hashing import restore, snapshot
@@ -17,9 +18,9 @@ from schemas import events as ev
 from schemas.enums import OrderType, Role
 from wss.bootstrap import Nats, nats
 from wss.engine import Engine
-from wss.errors import Diverged, Fenced
+from wss.errors import Diverged, Fenced, WssError
 from wss.lease import Lease
-from wss.season import create_season
+from wss.season import create_season, run_engine
 from wss.seasonlog import SeasonLog
 from wss.settings import Settings
 
@@ -273,3 +274,40 @@ async def test_a_restart_that_decides_differently_is_stopped(conn: Nats) -> None
     with pytest.raises(Diverged, match="tick 2 re-ran differently at event 4"):
         await engine.tick()
     await engine.close()
+
+
+async def test_a_stopped_season_ends_and_its_log_is_sealed(conn: Nats, tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, nats_url=None, snapshot_every=0)
+    log = await create_season(conn.nc, seed=11)
+    await log.submit(cmd.StopSeason(command_id="stop", agent_id=cmd.OPERATOR_ID))
+    result = await run_engine(
+        conn.nc,
+        conn.url,
+        log,
+        settings,
+        ticks=None,
+        tick_ms=0,
+        stop=asyncio.Event(),
+        on_tick=lambda _: None,
+    )
+    assert result.ended
+    events = await _events(log)
+    assert [e.type for e in events[-2:]] == ["SeasonEnded", "TickClosed"]
+    assert (await log.info()).status == "ended"
+    for stream in (log.streams.command_stream, log.streams.event_stream):
+        assert (await log.js.stream_info(stream)).config.sealed
+    with pytest.raises(APIError):  # history cannot be extended...
+        await log.submit(cmd.StopSeason(command_id="again", agent_id=cmd.OPERATOR_ID))
+    with pytest.raises(APIError):  # ...nor rewritten
+        await log.js.delete_msg(log.streams.event_stream, 1)
+    with pytest.raises(WssError, match="has ended"):
+        await run_engine(
+            conn.nc,
+            conn.url,
+            log,
+            settings,
+            ticks=1,
+            tick_ms=0,
+            stop=asyncio.Event(),
+            on_tick=lambda _: None,
+        )
