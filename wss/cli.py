@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("seasons", help="list seasons with their status, ticks and hashes")
 
+    verify = sub.add_parser("verify", help="re-run a season's commands; compare every event")
+    verify.add_argument("--season", required=True)
+
     stop = sub.add_parser("stop", help="end a season: its engine closes it and seals its log")
     stop.add_argument("--season", required=True)
 
@@ -69,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_run(settings, args))
         if args.command == "seasons":
             return asyncio.run(_seasons(settings))
+        if args.command == "verify":
+            return asyncio.run(_verify(settings, args.season))
         if args.command == "stop":
             return asyncio.run(_stop(settings, args.season))
         if args.command == "project":
@@ -183,6 +188,25 @@ def _stop_on_signals() -> asyncio.Event:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     return stop
+
+
+async def _verify(settings: Settings, season: str) -> int:
+    from replayer import verify  # noqa: PLC0415
+    from wss.bootstrap import nats  # noqa: PLC0415
+    from wss.seasonlog import SeasonLog  # noqa: PLC0415
+
+    async with nats(settings) as conn:
+        log = SeasonLog(conn.nc, season)
+        await log.require()
+        verdict = await verify(log)
+    if verdict.ok:
+        print(
+            f"season {season}: {verdict.ticks} ticks, {verdict.events:,} events replayed "
+            f"byte for byte; final state hash {verdict.final_hash}"
+        )
+        return 0
+    print(f"season {season}: DIVERGED at {verdict.divergence}", file=sys.stderr)
+    return 1
 
 
 async def _stop(settings: Settings, season: str) -> int:

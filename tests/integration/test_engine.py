@@ -214,6 +214,10 @@ def test_two_fresh_homes_give_byte_identical_logs(tmp_path: Path) -> None:
         final = result.stdout.strip().splitlines()[-1].split()[-1]
         runs.append((season, final))
     assert runs[0][1] == runs[1][1]
+    verified = _wss("verify", "--season", runs[0][0], home=tmp_path / "a")
+    assert verified.returncode == 0, verified.stderr
+    assert "replayed byte for byte" in verified.stdout
+    assert runs[0][1] in verified.stdout
     payloads = [
         asyncio.run(_payloads(tmp_path / name, season))
         for name, (season, _) in zip("ab", runs, strict=True)
