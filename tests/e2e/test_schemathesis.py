@@ -12,10 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+import schemathesis  # a dev dependency: missing means a broken set-up, not a skip
 
 from tests.e2e.gateway_env import Env, eventually, gateway_env
-
-schemathesis = pytest.importorskip("schemathesis")
 
 pytestmark = pytest.mark.timeout(90)
 
