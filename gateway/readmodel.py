@@ -12,12 +12,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.models import Bar, BookLevel, OrderBook, PortfolioOut
-from projections.relational.models import Agent, Company, Holding, Order, Trade, WorldState
 from projections.relational.queries import HoldingView
+from projections.relational.tables import AGENTS, COMPANIES, HOLDINGS, ORDERS, TRADES, WORLD
 
 __all__ = [
     "CallbackAgent",
@@ -29,13 +29,6 @@ __all__ = [
     "portfolios",
     "ticks_per_day",
 ]
-
-AGENTS: Table = Agent.__table__  # type: ignore[assignment]
-COMPANIES: Table = Company.__table__  # type: ignore[assignment]
-HOLDINGS: Table = Holding.__table__  # type: ignore[assignment]
-ORDERS: Table = Order.__table__  # type: ignore[assignment]
-TRADES: Table = Trade.__table__  # type: ignore[assignment]
-WORLD: Table = WorldState.__table__  # type: ignore[assignment]
 
 
 async def order_owner(db: AsyncEngine, season: str, order_id: int) -> str | None:

@@ -11,18 +11,18 @@ from typing import Any
 from sqlalchemy import Select, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from projections.relational.models import (
-    Action,
-    Agent,
-    Company,
-    Holding,
-    News,
-    Order,
-    ProjectionPosition,
-    Trade,
-    WorldState,
-)
 from projections.relational.models import leaderboard as leaderboard_view
+from projections.relational.tables import (
+    ACTIONS,
+    AGENTS,
+    COMPANIES,
+    HOLDINGS,
+    NEWS,
+    ORDERS,
+    POSITIONS,
+    TRADES,
+    WORLD,
+)
 from projections.relational.views import (
     ActionOutcome,
     AgentView,
@@ -64,15 +64,6 @@ __all__ = [
     "world_status",
 ]
 
-AGENTS: Table = Agent.__table__  # type: ignore[assignment]
-COMPANIES: Table = Company.__table__  # type: ignore[assignment]
-HOLDINGS: Table = Holding.__table__  # type: ignore[assignment]
-ORDERS: Table = Order.__table__  # type: ignore[assignment]
-TRADES: Table = Trade.__table__  # type: ignore[assignment]
-ACTIONS: Table = Action.__table__  # type: ignore[assignment]
-NEWS: Table = News.__table__  # type: ignore[assignment]
-WORLD: Table = WorldState.__table__  # type: ignore[assignment]
-POSITIONS: Table = ProjectionPosition.__table__  # type: ignore[assignment]
 LEADERBOARD: Table = leaderboard_view
 
 

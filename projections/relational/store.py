@@ -19,29 +19,21 @@ from projections.relational.bulk import read_rows, write_rows
 from projections.relational.database import create_engine
 from projections.relational.fold import BatchState, Row, collect_keys, fold
 from projections.relational.models import (
-    Action,
-    Agent,
     Base,
-    Company,
-    Holding,
-    News,
-    Order,
-    ProjectionPosition,
-    Trade,
-    WorldState,
+)
+from projections.relational.tables import (
+    ACTIONS,
+    AGENTS,
+    COMPANIES,
+    HOLDINGS,
+    NEWS,
+    ORDERS,
+    POSITIONS,
+    TRADES,
+    WORLD,
 )
 
 __all__ = ["RelationalProjection"]
-
-AGENTS: Table = Agent.__table__  # type: ignore[assignment]
-COMPANIES: Table = Company.__table__  # type: ignore[assignment]
-HOLDINGS: Table = Holding.__table__  # type: ignore[assignment]
-ORDERS: Table = Order.__table__  # type: ignore[assignment]
-TRADES: Table = Trade.__table__  # type: ignore[assignment]
-ACTIONS: Table = Action.__table__  # type: ignore[assignment]
-NEWS: Table = News.__table__  # type: ignore[assignment]
-WORLD: Table = WorldState.__table__  # type: ignore[assignment]
-POSITIONS: Table = ProjectionPosition.__table__  # type: ignore[assignment]
 
 
 class RelationalProjection:
