@@ -1,8 +1,8 @@
 """What a tick's decisions need besides the world: the tick, its time and its dice."""
 
-import random
 from dataclasses import dataclass, field
 from datetime import datetime
+from random import Random
 
 from domain.evolve import evolve
 from domain.state import World
@@ -15,7 +15,7 @@ class TickContext:
 
     tick: int
     sim_time: datetime
-    rng: random.Random
+    rng: Random
     first_command_seq: int = 0  # the stream range of the commands this tick consumes
     last_command_seq: int = 0
 

@@ -4,8 +4,8 @@ Each strategy reads the world and returns commands; the commands then go through
 same ``place``/``cancel`` decisions as any external agent's. No price is ever set here.
 """
 
-import random
 from collections.abc import Iterator
+from random import Random
 
 from domain.rules import BPS, DOLLAR
 from domain.state import Account, Company, World
@@ -82,15 +82,13 @@ def market_maker(world: World, account: Account, rank: int, ids: Ids) -> Iterato
             yield _order(cmd.Short, ids, account.agent_id, symbol, qty=size, price=ask)
 
 
-def _pick(world: World, rng: random.Random) -> Company:
+def _pick(world: World, rng: Random) -> Company:
     """A company drawn uniformly (dict order is the listing order: deterministic)."""
     companies = list(world.companies.values())
     return companies[rng.randrange(len(companies))]
 
 
-def noise(
-    world: World, account: Account, rng: random.Random, ids: Ids
-) -> Iterator[cmd.CommandBase]:
+def noise(world: World, account: Account, rng: Random, ids: Ids) -> Iterator[cmd.CommandBase]:
     if rng.randrange(100) >= 30:
         return
     company = _pick(world, rng)
@@ -109,9 +107,7 @@ def noise(
         )
 
 
-def momentum(
-    world: World, account: Account, rng: random.Random, ids: Ids
-) -> Iterator[cmd.CommandBase]:
+def momentum(world: World, account: Account, rng: Random, ids: Ids) -> Iterator[cmd.CommandBase]:
     if rng.randrange(100) >= 20:
         return
     company = _pick(world, rng)
@@ -127,9 +123,7 @@ def momentum(
         yield _order(cmd.Sell, ids, account.agent_id, symbol, qty=min(qty, held), price=None)
 
 
-def value(
-    world: World, account: Account, rng: random.Random, ids: Ids
-) -> Iterator[cmd.CommandBase]:
+def value(world: World, account: Account, rng: Random, ids: Ids) -> Iterator[cmd.CommandBase]:
     if rng.randrange(100) >= 20:
         return
     company = _pick(world, rng)
@@ -161,7 +155,7 @@ def value(
         )
 
 
-def commands(world: World, rng: random.Random, tick: int) -> Iterator[cmd.CommandBase]:
+def commands(world: World, rng: Random, tick: int) -> Iterator[cmd.CommandBase]:
     """Every built-in agent's commands for this tick, in account order."""
     ids = Ids(tick)
     mm_rank = 0

@@ -1,19 +1,19 @@
 """Seeded randomness: one generator per (season seed, tick, purpose), integers only.
 
-Only ``random.Random`` methods whose results are defined by integer arithmetic are used
+Only ``Random`` methods whose results are defined by integer arithmetic are used
 (``randrange``, ``getrandbits``), so every machine draws the same numbers.
 """
 
 import hashlib
-import random
+from random import Random
 
 
-def generator(seed: int, tick: int, purpose: str) -> random.Random:
+def generator(seed: int, tick: int, purpose: str) -> Random:
     digest = hashlib.sha256(f"{seed}:{tick}:{purpose}".encode()).digest()
-    return random.Random(int.from_bytes(digest[:16], "big"))
+    return Random(int.from_bytes(digest[:16], "big"))
 
 
-def bell_bps(rng: random.Random, scale_bps: int) -> int:
+def bell_bps(rng: Random, scale_bps: int) -> int:
     """A bell-shaped integer draw with standard deviation ~ ``scale_bps``.
 
     Sum of three uniform draws on [-s, s] has variance s^2, so s = scale gives sd = scale.

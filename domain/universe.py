@@ -1,6 +1,6 @@
 """The seeded genesis: listed companies and the built-in population with its holdings."""
 
-import random
+from random import Random
 
 from domain.population import MM_TARGET_VALUE
 from domain.rng import generator
@@ -58,7 +58,7 @@ def _sector_plan(count: int) -> list[Sector]:
     return plan
 
 
-def _name(rng: random.Random) -> str:
+def _name(rng: Random) -> str:
     return "".join(_SYLLABLES[rng.randrange(len(_SYLLABLES))] for _ in range(2)).capitalize()
 
 
