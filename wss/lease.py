@@ -14,11 +14,11 @@ import os
 import socket
 import time
 
-from nats.js import api
 from nats.js.client import JetStreamContext
-from nats.js.errors import APIError, KeyNotFoundError, KeyWrongLastSequenceError, NotFoundError
+from nats.js.errors import APIError, KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+from wss import kv
 from wss.errors import Fenced
 
 LEASES_BUCKET = "wss_leases"
@@ -35,12 +35,7 @@ class Lease:
         self._renewed = 0.0
 
     async def _bucket(self) -> KeyValue:
-        try:
-            return await self.js.key_value(LEASES_BUCKET)
-        except (NotFoundError, APIError):
-            return await self.js.create_key_value(
-                api.KeyValueConfig(bucket=LEASES_BUCKET, storage=api.StorageType.FILE, history=1)
-            )
+        return await kv.bucket(self.js, LEASES_BUCKET)
 
     def _value(self) -> bytes:
         return json.dumps({"owner": self.owner, "renewed": time.time()}).encode()

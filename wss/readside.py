@@ -14,9 +14,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from nats.js import api
 from nats.js.client import JetStreamContext
-from nats.js.errors import APIError, KeyNotFoundError, NotFoundError
+from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
 
 from projections.analytics.client import client_factory
@@ -25,6 +24,7 @@ from projections.base import Projection
 from projections.relational.migrate import migrate
 from projections.relational.store import RelationalProjection
 from projections.runner import rebuild, run_projection
+from wss import kv
 from wss.aio import cancel_and_wait
 from wss.settings import Settings
 
@@ -67,12 +67,7 @@ async def close_projection(projection: Projection) -> None:
 
 
 async def positions_bucket(js: JetStreamContext) -> KeyValue:
-    try:
-        return await js.key_value(POSITIONS_BUCKET)
-    except (NotFoundError, APIError):
-        return await js.create_key_value(
-            api.KeyValueConfig(bucket=POSITIONS_BUCKET, storage=api.StorageType.FILE, history=1)
-        )
+    return await kv.bucket(js, POSITIONS_BUCKET)
 
 
 async def reported_position(js: JetStreamContext, season: str, name: str) -> int | None:

@@ -18,9 +18,11 @@ from nats.aio.msg import Msg
 from nats.js import api
 from nats.js.client import JetStreamContext
 from nats.js.errors import APIError, KeyNotFoundError, NoKeysError, NotFoundError
+from nats.js.kv import KeyValue
 from pydantic import ValidationError
 
 from schemas.commands import Command, Malformed, parse_command
+from wss import kv
 from wss.errors import Fenced, SeasonNotFound, SeasonSealed, WssError
 from wss.eventstore.jetstream import StoredMsg
 from wss.natsclient import Client as FastClient
@@ -150,13 +152,8 @@ class SeasonLog:
                 config.sealed = True
                 await self.js.update_stream(config)
 
-    async def _registry(self) -> Any:
-        try:
-            return await self.js.key_value(SEASONS_BUCKET)
-        except (NotFoundError, APIError):
-            return await self.js.create_key_value(
-                api.KeyValueConfig(bucket=SEASONS_BUCKET, storage=api.StorageType.FILE, history=1)
-            )
+    async def _registry(self) -> KeyValue:
+        return await kv.bucket(self.js, SEASONS_BUCKET)
 
     async def save_info(self, info: SeasonInfo) -> None:
         await (await self._registry()).put(self.season, info.to_json())
