@@ -10,7 +10,7 @@ from wss.aio import cancel_and_wait
 from wss.bootstrap import nats
 from wss.errors import Fenced, WssError
 from wss.lease import Lease
-from wss.readside import PROJECTIONS, follow, rebuild_projection, reported_position
+from wss.readside import PROJECTIONS, follow, prepare, rebuild_projection, reported_position
 from wss.seasonlog import SeasonLog, list_seasons
 from wss.settings import Settings
 
@@ -59,6 +59,7 @@ async def rebuild(settings: Settings, name: str, season: str | None) -> int:
     if name not in PROJECTIONS:
         raise WssError(f"no projection {name!r}; choose from {', '.join(PROJECTIONS)}")
     async with nats(settings) as conn:
+        await prepare(settings)
         seasons = (
             [await SeasonLog(conn.nc, season).require()] if season else await list_seasons(conn.nc)
         )
@@ -91,6 +92,7 @@ async def run(settings: Settings, season: str | None, stop: asyncio.Event) -> in
     lease, and a pair whose holder died is taken over once its lease goes stale.
     """
     async with nats(settings) as conn:
+        await prepare(settings)
         js = conn.nc.jetstream()
         running: dict[str, tuple[Lease, asyncio.Task[None]]] = {}
         try:

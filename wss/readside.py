@@ -41,17 +41,16 @@ def relational_url(settings: Settings) -> str:
 
 
 async def prepare(settings: Settings) -> None:
-    """Migrate the relational read model once, before its readers and writers start."""
+    """Migrate the relational read model once per process, before its readers and writers
+    start: Alembic keeps global state, so concurrent migrations in one process break."""
     settings.home.mkdir(parents=True, exist_ok=True)
     await migrate(relational_url(settings))
 
 
 async def open_projection(name: str, settings: Settings, season: str) -> Projection:
+    """A projection on its store; the relational schema must be migrated (``prepare``)."""
     if name == "relational":
-        url = relational_url(settings)
-        settings.home.mkdir(parents=True, exist_ok=True)
-        await migrate(url)
-        return RelationalProjection(url, season)
+        return RelationalProjection(relational_url(settings), season)
     if name == "analytics":
         factory = client_factory(settings.clickhouse_url, home=settings.home)
         return AnalyticsProjection(factory, season)
