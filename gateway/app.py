@@ -525,13 +525,14 @@ def create_app(deps: GatewayDeps) -> Starlette:
     ]
 
     @contextlib.asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app_: Starlette) -> AsyncIterator[None]:
         dispatcher = None
         if deps.settings.webhooks_enabled:
             from gateway.webhooks import WebhookDispatcher  # noqa: PLC0415
 
             dispatcher = WebhookDispatcher(deps, gw.actions, gw.clock)
             await dispatcher.start()
+        app_.state.webhooks = dispatcher
         try:
             yield
         finally:

@@ -3,7 +3,12 @@
 httpx costs milliseconds of CPU per request, which at 1,000 webhooks a tick is the whole
 tick. Webhooks need little of it: POST a small JSON body, read status and a small body.
 Only ``Content-Length`` and ``chunked`` replies are read; anything else closes the
-connection. HTTPS uses the default TLS context (certificates verified).
+connection. HTTPS uses the default TLS context (certificates verified, by host name).
+
+Every new connection re-vets its host (``gateway.callbacks``): the name is resolved now,
+refused if any address it resolves to is refused, and the socket connects to a vetted
+address, never to the name (so a DNS answer cannot change between check and connect).
+Redirects are never followed: a 3xx is a failed delivery like any other non-2xx.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import ssl
 from collections import defaultdict
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from gateway.callbacks import vetted_addresses
 
 __all__ = ["HookResponse", "HookTransport"]
 
@@ -34,14 +41,22 @@ _Conn = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
 class HookTransport:
-    def __init__(self, timeout: float, max_body: int, max_idle_per_origin: int = 64) -> None:
-        self.timeout, self.max_body = timeout, max_body
+    def __init__(
+        self,
+        timeout: float,
+        max_body: int,
+        *,
+        allow_private: bool,
+        max_idle_per_origin: int = 64,
+    ) -> None:
+        self.timeout, self.max_body, self.allow_private = timeout, max_body, allow_private
         self.max_idle = max_idle_per_origin
         self._idle: dict[tuple[str, str, int], list[_Conn]] = defaultdict(list)
         self._tls: ssl.SSLContext | None = None
 
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> HookResponse:
-        """POST within ``timeout``; raises OSError/TimeoutError/ValueError on failure."""
+        """POST within ``timeout``; raises OSError/TimeoutError/ValueError on failure
+        (``CallbackRefused``, a ValueError, if the host's addresses are refused)."""
         parts = urlsplit(url)
         scheme, host = parts.scheme, parts.hostname or ""
         port = parts.port or (443 if scheme == "https" else 80)
@@ -80,7 +95,16 @@ class HookTransport:
         if scheme == "https":
             self._tls = self._tls or ssl.create_default_context()
             tls = self._tls
-        return await asyncio.open_connection(host, port, ssl=tls, limit=MAX_HEADER)
+        addresses = await vetted_addresses(host, port, allow_private=self.allow_private)
+        error = OSError(f"cannot connect to {host}:{port}")
+        for ip in addresses:
+            try:
+                return await asyncio.open_connection(
+                    str(ip), port, ssl=tls, server_hostname=host if tls else None, limit=MAX_HEADER
+                )
+            except OSError as failed:
+                error = failed
+        raise error
 
     async def _exchange(self, conn: _Conn, request: bytes) -> tuple[HookResponse, bool]:
         reader, writer = conn

@@ -107,7 +107,9 @@ class WebhookDispatcher:
     def __init__(self, deps: GatewayDeps, actions: ActionService, clock: TickClock) -> None:
         self.deps, self.actions, self.clock = deps, actions, clock
         s = deps.settings
-        self.http = HookTransport(s.webhook_timeout_seconds, s.max_body_bytes)
+        self.http = HookTransport(
+            s.webhook_timeout_seconds, s.max_body_bytes, allow_private=s.allow_private_callbacks
+        )
         self.semaphore = asyncio.Semaphore(s.webhook_concurrency)
         self.reports: list[FanoutReport] = []
         self._mail = TickMail()

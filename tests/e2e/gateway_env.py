@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.deps import GatewaySettings
 from gateway.runtime import RunningGateway, running_gateway
+from gateway.webhooks import WebhookDispatcher
 from projections.relational import queries
 from schemas.config import PopulationConfig, SeasonConfig
 from wss.natsserver import connect, free_port
@@ -59,6 +60,13 @@ class Env:
     @property
     def season(self) -> str:
         return self.log.season
+
+    @property
+    def webhooks(self) -> WebhookDispatcher:
+        """The app's webhook dispatcher (its ``reports`` say what each fan-out did)."""
+        app: Any = self.gateway.server.config.app
+        dispatcher: WebhookDispatcher = app.state.webhooks
+        return dispatcher
 
     async def command_seq(self) -> int:
         return await self.log.last_seq(self.log.streams.command_stream)

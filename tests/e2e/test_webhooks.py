@@ -14,10 +14,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.auth import webhook_secret
+from gateway.auth import hash_key, mint_key, webhook_secret
 from gateway.client import WssApiError, WssClient
 from gateway.models import TickWebhook
 from projections.sse_bench import running_server
+from schemas.commands import RegisterAgent
+from schemas.enums import Role
 from tests.e2e.gateway_env import SECRET, eventually, gateway_env
 
 pytestmark = pytest.mark.timeout(60)
@@ -111,9 +113,77 @@ async def test_private_callbacks_refused_unless_allowed(nats_url: str, tmp_path:
             "http://10.0.0.8/",
             "http://[::1]/",
             "http://169.254.169.254/latest",
+            "http://[64:ff9b::7f00:1]/",
+            "http://[2002:7f00:1::]/",
+            "http://[::127.0.0.1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://2130706433/",
         ):
             with pytest.raises(WssApiError) as info:
                 await wss.register("nope", "quant", callback_url=url)
             assert info.value.status == 422
             assert info.value.code == "callback_not_allowed"
         assert await env.command_seq() == before
+
+
+class Recorder:
+    """Counts the requests it gets and answers each with ``response``."""
+
+    def __init__(self, response: Response) -> None:
+        self.response, self.hits = response, 0
+
+    async def endpoint(self, _request: Request) -> Response:
+        self.hits += 1
+        return self.response
+
+
+def hook_app(recorder: Recorder) -> Starlette:
+    return Starlette(routes=[Route("/{path:path}", recorder.endpoint, methods=["POST"])])
+
+
+async def test_delivery_revets_callback_addresses(nats_url: str, tmp_path: Path) -> None:
+    """A callback URL already on the log (allowed then, or DNS changed since) is vetted
+    again at delivery: ``localhost`` resolves to loopback, so nothing is sent."""
+    receiver = Recorder(JSONResponse({}))
+    async with (
+        running_server(hook_app(receiver)) as hook_url,
+        gateway_env(nats_url, tmp_path, allow_private_callbacks=False) as env,
+    ):
+        port = hook_url.rsplit(":", 1)[1]
+        await env.log.submit(
+            RegisterAgent(
+                command_id="r-late",
+                agent_id="a-late",
+                name="late",
+                role=Role.QUANT,
+                api_key_hash=hash_key(mint_key()),
+                callback_url=f"http://localhost:{port}/hook",
+            )
+        )
+
+        async def three_refused_fanouts() -> bool:
+            return sum(r.targets >= 1 and r.failed >= 1 for r in env.webhooks.reports) >= 3
+
+        await eventually(three_refused_fanouts, timeout=15)
+        assert receiver.hits == 0
+
+
+async def test_webhook_redirects_are_not_followed(nats_url: str, tmp_path: Path) -> None:
+    elsewhere = Recorder(JSONResponse({}))
+    async with running_server(hook_app(elsewhere)) as elsewhere_url:
+        redirector = Recorder(
+            Response(status_code=307, headers={"location": f"{elsewhere_url}/steal"})
+        )
+        async with (
+            running_server(hook_app(redirector)) as hook_url,
+            gateway_env(nats_url, tmp_path) as env,
+            WssClient(env.url) as wss,
+        ):
+            await wss.register("redirected", "quant", callback_url=f"{hook_url}/hook")
+
+            async def redirected_three_times() -> bool:
+                return redirector.hits >= 3
+
+            await eventually(redirected_three_times, timeout=15)
+            assert elsewhere.hits == 0
+            assert any(r.failed for r in env.webhooks.reports)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 
 import pytest
 
 from gateway.agents import parse_llm_actions
 from gateway.auth import hash_key, mint_key, sign, webhook_secret
-from gateway.callbacks import check_callback_url
+from gateway.callbacks import check_callback_url, refusal
 from gateway.errors import RateLimited, Unprocessable
 from gateway.limits import RateLimiter
 
@@ -56,6 +57,25 @@ def test_orders_per_minute_window() -> None:
         "http://user:pw@8.8.8.8/",
         "not a url",
         "http:///nohost",
+        "http://[64:ff9b::7f00:1]/",  # NAT64 of 127.0.0.1
+        "http://[2002:7f00:1::]/",  # 6to4 of 127.0.0.1
+        "http://[::127.0.0.1]/",  # IPv4-compatible
+        "http://[::ffff:10.0.0.1]/",  # IPv4-mapped
+        "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",  # Teredo
+        "http://[fe80::1%25eth0]/",
+        "http://[fec0::1]/",  # site-local
+        "http://[fd00::1]/",  # unique local
+        "http://[ff02::1]/",
+        "http://[::]/",
+        "http://224.0.0.1/",
+        "http://2130706433/",  # 127.0.0.1 as one number
+        "http://0x7f000001/",
+        "http://127.1/",
+        "http://app.localhost/",
+        "http://192.0.2.1/",  # documentation
+        "http://198.18.0.1/",  # benchmarking
+        "http://100.64.0.1/",  # carrier-grade NAT
+        "http://[2001:db8::1]/",
     ],
 )
 async def test_private_or_odd_callbacks_are_refused(url: str) -> None:
@@ -67,6 +87,27 @@ async def test_private_or_odd_callbacks_are_refused(url: str) -> None:
 async def test_public_and_allowed_private_callbacks_pass() -> None:
     await check_callback_url("https://8.8.8.8/hook", allow_private=False)
     await check_callback_url("http://127.0.0.1:9/hook", allow_private=True)
+    await check_callback_url("http://localhost:9/hook", allow_private=True)
+    await check_callback_url("http://[::ffff:127.0.0.1]:9/hook", allow_private=True)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "8.8.8.8",
+        "2606:4700:4700::1111",
+        "64:ff9b::808:808",  # NAT64 of a public IPv4
+        "2002:808:808::1",  # 6to4 of a public IPv4
+        "::ffff:8.8.8.8",
+    ],
+)
+def test_ipv6_forms_of_public_addresses_are_allowed(address: str) -> None:
+    assert refusal(ipaddress.ip_address(address), allow_private=False) is None
+
+
+@pytest.mark.parametrize("address", ["224.0.0.1", "ff02::1", "0.0.0.0", "::", "192.0.2.1"])
+def test_allow_private_still_refuses_non_unicast_addresses(address: str) -> None:
+    assert refusal(ipaddress.ip_address(address), allow_private=True) is not None
 
 
 def test_keys_and_signatures() -> None:
