@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from gateway import readmodel
+from gateway import agent_input, readmodel
 from gateway.deps import GatewayDeps
 from gateway.errors import Forbidden, Unprocessable, unprocessable
 from gateway.limits import RateLimiter, TickClock
@@ -81,6 +81,10 @@ class ActionService:
                     {"loc": "header.Idempotency-Key", "msg": "1..128 characters", "type": "length"}
                 ],
             )
+        if batch:
+            agent_input.check_text(list(items), ("actions",))
+        else:
+            agent_input.check_text(items[0])
         out: list[Prepared] = []
         errors: list[dict[str, str]] = []
         for index, raw in enumerate(items):
@@ -95,19 +99,18 @@ class ActionService:
                 )
                 continue
             body = dict(raw)
-            given = body.get("agent_id")
-            if given is not None and given != agent_id:
+            given = body.setdefault("agent_id", agent_id)
+            if isinstance(given, str) and given != agent_id:
                 raise Forbidden(
                     "agent_id must be your own (it is taken from your key)", code="not_your_agent"
                 )
-            body["agent_id"] = agent_id
             key = None
             if idempotency_key is not None:
                 key = idempotency_key if not batch else f"{idempotency_key}#{index}"
-            if body.get("command_id") is None:
+            if "command_id" not in body:
                 body["command_id"] = _command_id_from_key(key) if key else mint_command_id()
             try:
-                command = cmd.AGENT_ACTION_ADAPTER.validate_python(body)
+                command = agent_input.validate_action(cmd.AGENT_ACTION_ADAPTER, body)
             except ValidationError as error:
                 errors.extend(dict(f) for f in unprocessable(error, loc).fields or [])
                 continue

@@ -13,21 +13,20 @@ import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from gateway import readmodel
+from gateway import agent_input, readmodel
 from gateway.actions import ActionService
 from gateway.auth import Authenticator, hash_key, mint_agent_id, mint_key, webhook_secret
 from gateway.callbacks import check_callback_url
 from gateway.deps import GatewayDeps
 from gateway.errors import (
-    BadRequest,
     Conflict,
     NotFound,
     PayloadTooLarge,
@@ -35,7 +34,6 @@ from gateway.errors import (
     Unauthorized,
     Unprocessable,
     exception_handlers,
-    unprocessable,
 )
 from gateway.limits import RateLimiter, TickClock
 from gateway.models import (
@@ -71,7 +69,6 @@ _SYMBOL = re.compile(limits.SYMBOL_PATTERN)
 _AGENT = re.compile(limits.AGENT_ID_PATTERN)
 _COMMAND = re.compile(limits.COMMAND_ID_PATTERN)
 POLL = 0.025
-M = TypeVar("M", bound=BaseModel)
 
 
 def model_response(model: BaseModel, status: int = 200) -> Response:
@@ -87,22 +84,33 @@ def _bad_query(name: str, msg: str) -> Unprocessable:
     )
 
 
-def int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
+_INTEGER = re.compile(r"^-?[0-9]{1,20}$")
+
+
+def query_value(request: Request, name: str) -> str | None:
+    """A query parameter as sent; None when absent. An empty value is refused (the schema
+    says what type it has, and "" is none of them)."""
     raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    if raw == "":
+        raise _bad_query(name, "must not be empty")
+    return raw
+
+
+def int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
+    raw = query_value(request, name)
+    if raw is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise _bad_query(name, "must be an integer") from None
+    if not _INTEGER.match(raw):
+        raise _bad_query(name, "must be an integer")
+    value = int(raw)
     if not lo <= value <= hi:
         raise _bad_query(name, f"must be between {lo} and {hi}")
     return value
 
 
 def bool_param(request: Request, name: str, default: bool) -> bool:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
+    raw = query_value(request, name)
+    if raw is None:
         return default
     if raw.lower() in ("true", "1", "yes"):
         return True
@@ -112,7 +120,9 @@ def bool_param(request: Request, name: str, default: bool) -> bool:
 
 
 def choice_param(request: Request, name: str, default: str, choices: tuple[str, ...]) -> str:
-    raw = request.query_params.get(name) or default
+    raw = query_value(request, name)
+    if raw is None:
+        return default
     if raw not in choices:
         raise _bad_query(name, f"must be one of {', '.join(choices)}")
     return raw
@@ -127,7 +137,7 @@ def symbol_param(request: Request, name: str = "symbol") -> str:
 
 async def read_json(request: Request, limit: int) -> Any:
     """The request's JSON body: 413 past ``limit`` bytes (checked while reading), 400 if
-    it is not JSON."""
+    it is not JSON or nests too deep."""
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > limit:
         raise PayloadTooLarge(f"request bodies are limited to {limit} bytes")
@@ -137,20 +147,7 @@ async def read_json(request: Request, limit: int) -> Any:
         if size > limit:
             raise PayloadTooLarge(f"request bodies are limited to {limit} bytes")
         chunks.append(chunk)
-    raw = b"".join(chunks)
-    if not raw.strip():
-        raise BadRequest("a JSON body is required", code="invalid_json")
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("the body is not valid JSON", code="invalid_json") from None
-
-
-def parse_body(model: type[M], body: Any) -> M:
-    try:
-        return model.model_validate(body)
-    except ValidationError as error:
-        raise unprocessable(error) from None
+    return agent_input.loads(b"".join(chunks))
 
 
 # --- the application ------------------------------------------------------------------------
@@ -181,7 +178,7 @@ class Gateway:
 
     async def register(self, request: Request) -> Response:
         limit = self.deps.settings.max_body_bytes
-        body = parse_body(RegisterRequest, await read_json(request, limit))
+        body = agent_input.validate_body(RegisterRequest, await read_json(request, limit))
         if body.callback_url is not None:
             await check_callback_url(
                 body.callback_url, allow_private=self.deps.settings.allow_private_callbacks
@@ -240,7 +237,7 @@ class Gateway:
 
     async def verify(self, request: Request) -> Response:
         limit = self.deps.settings.max_body_bytes
-        body = parse_body(VerifyRequest, await read_json(request, limit))
+        body = agent_input.validate_body(VerifyRequest, await read_json(request, limit))
         agent_id = await self.auth.agent_for_key(body.api_key)
         if agent_id is None:
             raise Unauthorized("invalid API key")
@@ -394,10 +391,10 @@ class Gateway:
     # -- world -------------------------------------------------------------------------------
 
     async def news(self, request: Request) -> Response:
-        raw_symbol = request.query_params.get("symbol") or None
+        raw_symbol = query_value(request, "symbol")
         if raw_symbol is not None and not _SYMBOL.match(raw_symbol):
             raise _bad_query("symbol", "a ticker: 1-5 capital letters")
-        since = request.query_params.get("since_tick")
+        since = query_value(request, "since_tick")
         since_tick = int_param(request, "since_tick", 0, 0, 2**32 - 1) if since else None
         limit = int_param(request, "limit", 50, 1, 500)
         items = await queries.news(

@@ -19,8 +19,10 @@ from projections.relational.queries import (
     StockView,
 )
 from schemas import limits
+from schemas.commands import PRINTABLE
 
 __all__ = [
+    "CALLBACK_URL_PATTERN",
     "AcceptedAction",
     "ActionStatus",
     "ActionsAccepted",
@@ -80,12 +82,22 @@ class ErrorBody(Body):
     fields: list[FieldError] | None = None
 
 
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_PORT = r"(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+# The callback URLs the schema promises to take: http(s), a DNS name or IPv4 address, an
+# optional port, then printable ASCII; no credentials, no spaces. Documented, not enforced
+# here: gateway.callbacks decides (code callback_not_allowed) and takes all of these
+# unless the host is private or does not resolve.
+CALLBACK_URL_PATTERN = rf"^https?://{_LABEL}(?:\.{_LABEL})*(?::{_PORT})?(?:[/?#][!-~]*)?$"
+
+
 class RegisterRequest(Body):
-    name: Annotated[str, Field(min_length=1, max_length=limits.MAX_NAME_CHARS)]
+    name: Annotated[str, Field(min_length=1, max_length=limits.MAX_NAME_CHARS), PRINTABLE]
     role: RegistrableRole
-    callback_url: Annotated[str | None, Field(max_length=2048)] = Field(
-        default=None, description="http(s) URL that receives a signed TickWebhook every tick"
-    )
+    callback_url: (
+        Annotated[str, Field(max_length=2048, json_schema_extra={"pattern": CALLBACK_URL_PATTERN})]
+        | None
+    ) = Field(default=None, description="http(s) URL that receives a signed TickWebhook every tick")
 
 
 class RegisterResponse(Body):
@@ -99,7 +111,7 @@ class RegisterResponse(Body):
 
 
 class VerifyRequest(Body):
-    api_key: Annotated[str, Field(min_length=1, max_length=256)]
+    api_key: Annotated[str, Field(min_length=1, max_length=256, pattern=r"^[!-~]+$")]
 
 
 class VerifyResponse(Body):

@@ -18,6 +18,9 @@ Quantity = Annotated[int, Field(ge=limits.MIN_QUANTITY, le=limits.MAX_QUANTITY)]
 PriceCents = Annotated[int, Field(ge=limits.MIN_PRICE_CENTS, le=limits.MAX_PRICE_CENTS)]
 CommandId = Annotated[str, Field(pattern=limits.COMMAND_ID_PATTERN)]
 AgentId = Annotated[str, Field(pattern=limits.AGENT_ID_PATTERN)]
+# Documents (not enforces) the text rule: the gateway refuses control characters in what
+# agents send, while the engine must keep decoding commands stored before that rule.
+PRINTABLE = Field(json_schema_extra={"pattern": limits.TEXT_PATTERN})
 
 
 class CommandBase(Message):
@@ -69,25 +72,25 @@ class Cover(OrderCommand):
 
 class CancelOrder(CommandBase):
     type: Literal["CANCEL_ORDER"] = "CANCEL_ORDER"
-    order_id: Annotated[int, Field(ge=1)]
+    order_id: Annotated[int, Field(ge=1, le=limits.MAX_ORDER_ID)]
 
 
 class Rumor(CommandBase):
     type: Literal["RUMOR"] = "RUMOR"
     symbol: Symbol
-    content: Annotated[str, Field(min_length=1, max_length=limits.MAX_RUMOR_CHARS)]
+    content: Annotated[str, Field(min_length=1, max_length=limits.MAX_RUMOR_CHARS), PRINTABLE]
 
 
 class Ally(CommandBase):
     type: Literal["ALLY"] = "ALLY"
     target_agent_id: AgentId
-    proposal: Annotated[str, Field(min_length=1, max_length=limits.MAX_PROPOSAL_CHARS)]
+    proposal: Annotated[str, Field(min_length=1, max_length=limits.MAX_PROPOSAL_CHARS), PRINTABLE]
 
 
 class SendMessage(CommandBase):
     type: Literal["MESSAGE"] = "MESSAGE"
     target_agent_id: AgentId
-    content: Annotated[str, Field(min_length=1, max_length=limits.MAX_MESSAGE_CHARS)]
+    content: Annotated[str, Field(min_length=1, max_length=limits.MAX_MESSAGE_CHARS), PRINTABLE]
 
 
 class Bribe(CommandBase):
@@ -99,19 +102,19 @@ class Bribe(CommandBase):
 class Whistleblow(CommandBase):
     type: Literal["WHISTLEBLOW"] = "WHISTLEBLOW"
     target_agent_id: AgentId
-    evidence: Annotated[str, Field(min_length=1, max_length=limits.MAX_EVIDENCE_CHARS)]
+    evidence: Annotated[str, Field(min_length=1, max_length=limits.MAX_EVIDENCE_CHARS), PRINTABLE]
 
 
 class Flee(CommandBase):
     type: Literal["FLEE"] = "FLEE"
-    destination: Annotated[str, Field(min_length=1, max_length=limits.MAX_NAME_CHARS)]
+    destination: Annotated[str, Field(min_length=1, max_length=limits.MAX_NAME_CHARS), PRINTABLE]
 
 
 class RegisterAgent(CommandBase):
     """Published by the gateway on registration; ``agent_id`` is minted there."""
 
     type: Literal["REGISTER_AGENT"] = "REGISTER_AGENT"
-    name: Annotated[str, Field(min_length=1, max_length=limits.MAX_NAME_CHARS)]
+    name: Annotated[str, Field(min_length=1, max_length=limits.MAX_NAME_CHARS), PRINTABLE]
     role: Role
     callback_url: str | None = None
     api_key_hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]

@@ -10,7 +10,11 @@ MAX_PROPOSAL_CHARS = 500
 MAX_EVIDENCE_CHARS = 2_000
 MAX_NAME_CHARS = 40
 MAX_COMMAND_ID_CHARS = 64
+MAX_ORDER_ID = 2**63 - 1  # order ids are signed 64-bit integers in every read model
 MAX_BRIBE_CENTS = 1_000_000_000_00  # $1bn: a sanity cap; cash decides the real limit
 SYMBOL_PATTERN = r"^[A-Z]{1,5}$"
 COMMAND_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,64}$"
 AGENT_ID_PATTERN = r"^[A-Za-z0-9_\-]{1,64}$"
+# Free text an agent may send: no control characters (the gateway refuses them; the log
+# keeps accepting what it stored before that rule).
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"

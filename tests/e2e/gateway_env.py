@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 from nats.aio.client import Client
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -129,3 +130,24 @@ async def gateway_env(
         with contextlib.suppress(Exception):
             await asyncio.wait_for(engine, 10)
         await nc.drain()
+
+
+@contextlib.asynccontextmanager
+async def settled_env(
+    nats_url: str, tmp: Path, ticks: int = 3, **settings: Any
+) -> AsyncIterator[Env]:
+    """A season that ran ``ticks`` ticks and stopped: the world (and the built-in traders'
+    resting orders) exists and the tick stands still, so per-tick limits are exact."""
+    async with gateway_env(nats_url, tmp, engine_ticks=ticks, tick_ms=0, **settings) as env:
+
+        async def settled() -> bool:
+            return await env.world_tick() >= ticks and env.engine_task.done()
+
+        await eventually(settled)
+        yield env
+
+
+@contextlib.asynccontextmanager
+async def http_client(env: Env) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=env.url, timeout=10, trust_env=False) as client:
+        yield client

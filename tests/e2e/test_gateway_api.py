@@ -17,7 +17,7 @@ from gateway.auth import hash_key
 from gateway.models import RegistrableRole
 from gateway.openapi import build_openapi
 from projections.relational.models import Order
-from tests.e2e.gateway_env import Env, eventually, gateway_env
+from tests.e2e.gateway_env import Env, http_client, settled_env
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -26,24 +26,15 @@ V1 = "/api/v1"
 
 @pytest.fixture(scope="module")
 async def env(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Env]:
-    async with gateway_env(
-        nats_url,
-        tmp_path_factory.mktemp("api"),
-        engine_ticks=3,
-        tick_ms=0,
-        register_wait_seconds=0.2,
+    async with settled_env(
+        nats_url, tmp_path_factory.mktemp("api"), register_wait_seconds=0.2
     ) as e:
-        await eventually(lambda: _ticked(e))
         yield e
-
-
-async def _ticked(e: Env) -> bool:
-    return await e.world_tick() >= 3 and e.engine_task.done()
 
 
 @pytest.fixture
 async def http(env: Env) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=env.url, timeout=10, trust_env=False) as client:
+    async with http_client(env) as client:
         yield client
 
 
