@@ -143,6 +143,8 @@ class ActionService:
         for p in prepared:
             command: Any = p.command
             seq, duplicate = await self.deps.log.submit(command, p.msg_id)
+            if self.deps.live is not None:
+                self.deps.live.expect(agent_id, p.command.command_id)
             out.append(
                 AcceptedAction(
                     command_id=p.command.command_id,

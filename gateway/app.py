@@ -35,6 +35,7 @@ from gateway.errors import (
     Unprocessable,
     exception_handlers,
 )
+from gateway.freshreads import live_agent, live_portfolio
 from gateway.limits import RateLimiter, TickClock
 from gateway.models import (
     ActionsAccepted,
@@ -159,7 +160,10 @@ class Gateway:
     def __init__(self, deps: GatewayDeps) -> None:
         s = deps.settings
         self.deps = deps
-        self.auth = Authenticator(deps.db, deps.season)
+        self.live = deps.live
+        self.auth = Authenticator(
+            deps.db, deps.season, deps.live.key_hashes if deps.live is not None else None
+        )
         self.clock = TickClock(deps.db, deps.season, s.tick_cache_seconds)
         self.limiter = RateLimiter(s.actions_per_tick, s.orders_per_minute, s.messages_per_minute)
         self.actions = ActionService(deps, self.limiter, self.clock)
@@ -183,8 +187,11 @@ class Gateway:
             await check_callback_url(
                 body.callback_url, allow_private=self.deps.settings.allow_private_callbacks
             )
-        if body.name in self._names or await readmodel.agent_by_name(
-            self.db, self.season, body.name
+        live_names = self.live.world.names if self.live is not None else {}
+        if (
+            body.name in self._names
+            or body.name in live_names
+            or await readmodel.agent_by_name(self.db, self.season, body.name)
         ):
             raise Conflict(f"the name {body.name!r} is taken", code="name_taken")
         agent_id, key = mint_agent_id(), mint_key()
@@ -200,6 +207,8 @@ class Gateway:
         self._names[body.name] = agent_id
         self.auth.remember(key_hash, agent_id)
         await self.deps.log.submit(command)
+        if self.live is not None:
+            self.live.expect(agent_id, command.command_id)
         projected = await self._await_registration(
             agent_id, command.command_id, key_hash, body.name
         )
@@ -217,23 +226,46 @@ class Gateway:
     async def _await_registration(
         self, agent_id: str, command_id: str, key_hash: str, name: str
     ) -> bool:
-        """Wait (bounded) for the read model to show the agent; 409 if the engine refused."""
+        """Wait (bounded) for the world to show the agent; 409 if the engine refused."""
+        wait = self.deps.settings.register_wait_seconds
+        if self.live is not None:
+            live = self.live
+            await live.wait_until(lambda: live.outcome(agent_id, command_id) is not None, wait)
+            outcome = live.outcome(agent_id, command_id)
+        else:
+            outcome = await self._polled_outcome(agent_id, command_id, wait)
+        if outcome is not None and outcome.status == "rejected":
+            self.auth.forget(key_hash)
+            self._names.pop(name, None)
+            raise Conflict(
+                outcome.detail or "registration refused",
+                code=outcome.reason or "registration_refused",
+            )
+        return outcome is not None
+
+    async def _polled_outcome(
+        self, agent_id: str, command_id: str, wait: float
+    ) -> queries.ActionOutcome | None:
+        """Without a live world: poll the relational read model (bounded)."""
         loop = asyncio.get_running_loop()
-        until = loop.time() + self.deps.settings.register_wait_seconds
+        until = loop.time() + wait
         while True:
-            if await queries.get_agent(self.db, self.season, agent_id) is not None:
-                return True
             outcome = await queries.action_outcome(self.db, self.season, agent_id, command_id)
-            if outcome is not None and outcome.status == "rejected":
-                self.auth.forget(key_hash)
-                self._names.pop(name, None)
-                raise Conflict(
-                    outcome.detail or "registration refused",
-                    code=outcome.reason or "registration_refused",
-                )
-            if loop.time() >= until:
-                return False
+            if outcome is not None or loop.time() >= until:
+                return outcome
             await asyncio.sleep(POLL)
+
+    async def _await_agent(self, agent_id: str) -> None:
+        """An agent whose registration is on the log but not yet cut: its reads wait for
+        the tick that admits it (bounded), instead of answering 404 meanwhile."""
+        live = self.live
+        if live is None or agent_id in live.world.accounts:
+            return
+        if live.is_pending(agent_id, f"register-{agent_id}") or await live.scan_sent(
+            agent_id, f"register-{agent_id}"
+        ):
+            wait = self.deps.settings.read_wait_seconds
+            await live.wait_until(lambda: agent_id in live.world.accounts, wait)
 
     async def verify(self, request: Request) -> Response:
         limit = self.deps.settings.max_body_bytes
@@ -256,6 +288,10 @@ class Gateway:
 
     async def agent(self, request: Request) -> Response:
         agent_id = self._agent_path(request)
+        if self.live is not None and self.live.ready:
+            await self._await_agent(agent_id)
+            if (public := live_agent(self.live, agent_id)) is not None:
+                return model_response(public)
         view = await queries.get_agent(self.db, self.season, agent_id)
         if view is None:
             raise NotFound(f"no agent {agent_id}", code="unknown_agent")
@@ -264,6 +300,15 @@ class Gateway:
     async def portfolio(self, request: Request) -> Response:
         agent_id = self._agent_path(request)
         caller = await self.auth.optional(request)
+        if self.live is not None and self.live.ready:
+            await self._await_agent(agent_id)
+            fresh = live_portfolio(self.live, agent_id, private=caller == agent_id)
+            if fresh is not None:
+                return model_response(fresh)
+        return model_response(await self._projected_portfolio(agent_id, caller == agent_id))
+
+    async def _projected_portfolio(self, agent_id: str, private: bool) -> PortfolioOut:
+        """The portfolio from the relational read model (no live world in this process)."""
         p = await queries.portfolio(self.db, self.season, agent_id)
         if p is None:
             raise NotFound(f"no agent {agent_id}", code="unknown_agent")
@@ -273,8 +318,9 @@ class Gateway:
             net_worth=p.net_worth,
             holdings_value=p.holdings_value,
             return_bps=p.return_bps,
+            as_of_seq=await queries.projection_position(self.db, self.season),
         )
-        if caller == agent_id:
+        if private:
             orders = await queries.open_orders(self.db, self.season, agent_id)
             out = out.model_copy(
                 update={
@@ -284,7 +330,7 @@ class Gateway:
                     "open_orders": orders,
                 }
             )
-        return model_response(out)
+        return out
 
     async def leaderboard(self, request: Request) -> Response:
         builtin = bool_param(request, "builtin", False)
@@ -382,11 +428,43 @@ class Gateway:
         command_id = str(request.path_params["command_id"])
         if not _COMMAND.match(command_id):
             raise NotFound(f"no command {command_id!r}", code="unknown_command")
-        outcome = await queries.action_outcome(self.db, self.season, agent_id, command_id)
+        outcome, pending = await self._outcome(agent_id, command_id)
+        if outcome is None and not pending:
+            raise NotFound(f"no command {command_id!r} was sent by you", code="unknown_action")
         status: Any = "pending" if outcome is None else outcome.status
         if status not in ("pending", "accepted", "rejected"):
             status = "accepted"
-        return model_response(ActionStatus(command_id=command_id, status=status, outcome=outcome))
+        live = self.live
+        return model_response(
+            ActionStatus(
+                command_id=command_id,
+                status=status,
+                outcome=outcome,
+                as_of_tick=live.tick if live is not None else None,
+                as_of_seq=live.seq if live is not None else None,
+            )
+        )
+
+    async def _outcome(
+        self, agent_id: str, command_id: str
+    ) -> tuple[queries.ActionOutcome | None, bool]:
+        """(outcome, sent): the live index first, then the relational model, then the
+        command stream's uncut tail; without a live world every id counts as sent."""
+        live = self.live
+        if live is not None and (found := live.outcome(agent_id, command_id)) is not None:
+            return found, True
+        if live is not None and live.is_pending(agent_id, command_id):
+            return None, True
+        outcome = await queries.action_outcome(self.db, self.season, agent_id, command_id)
+        if outcome is not None or live is None:
+            return outcome, True
+        if await live.scan_sent(agent_id, command_id):
+            return None, True
+        if (found := live.outcome(agent_id, command_id)) is not None:
+            return found, True  # cut while the tail was read
+        # Older than the live index and not yet in the relational model: can't tell yet.
+        behind = await queries.projection_position(self.db, self.season) < live.outcomes.horizon
+        return None, behind or not live.ready
 
     # -- world -------------------------------------------------------------------------------
 
@@ -412,6 +490,17 @@ class Gateway:
         return model_response(await self._world())
 
     async def world_tick(self, _request: Request) -> Response:
+        live = self.live
+        if live is not None and live.ready and live.world.started:
+            self.clock.observe(live.tick)
+            return model_response(
+                WorldTick(
+                    tick=live.tick,
+                    sim_time=live.sim_time,
+                    market_open=live.world.market_open,
+                    as_of_seq=live.seq,
+                )
+            )
         w = await self._world()
         self.clock.observe(w.tick)
         return model_response(

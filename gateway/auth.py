@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
@@ -62,11 +63,14 @@ def bearer(request: Request) -> str | None:
 
 
 class Authenticator:
-    """Key → agent id, from this process's registrations or the read model."""
+    """Key → agent id, from this process's registrations, the live world or the read model."""
 
-    def __init__(self, db: AsyncEngine, season: str) -> None:
+    def __init__(
+        self, db: AsyncEngine, season: str, live_keys: Mapping[str, str] | None = None
+    ) -> None:
         self.db = db
         self.season = season
+        self.live_keys = live_keys or {}  # key hashes registered on the log, as folded live
         self._known: dict[str, tuple[str, str]] = {}  # sha256 → (sha256, agent id)
 
     def remember(self, key_hash: str, agent_id: str) -> None:
@@ -80,6 +84,8 @@ class Authenticator:
             return None
         digest = hash_key(key)
         known = self._known.get(digest)
+        if known is None and (live := self.live_keys.get(digest)) is not None:
+            known = (digest, live)
         if known is None:
             agent = await queries.agent_by_key_hash(self.db, self.season, digest)
             if agent is None:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from wss.seasonlog import SeasonLog
 
 if TYPE_CHECKING:
+    from gateway.liveworld import LiveWorld
     from projections.analytics.client import AnalyticsClient
     from projections.sse_hub import SseHub
 
@@ -62,6 +63,9 @@ class GatewaySettings:
     )
     webhook_secret: bytes = field(default_factory=lambda: secrets.token_hex(32).encode())
     register_wait_seconds: float = 3.0
+    # Reads of an agent whose registration is on the log but not yet cut wait this long
+    # for the tick that admits it.
+    read_wait_seconds: float = 3.0
     webhooks_enabled: bool = True
     webhook_timeout_seconds: float = 2.0
     webhook_concurrency: int = 256
@@ -72,13 +76,15 @@ class GatewaySettings:
 
 @dataclass(slots=True)
 class GatewayDeps:
-    """The gateway's ports. ``db`` is the relational read model's engine."""
+    """The gateway's ports. ``db`` is the relational read model's engine; ``live`` the
+    world this process folds from the event stream (``gateway.liveworld``)."""
 
     log: SeasonLog
     db: AsyncEngine
     settings: GatewaySettings = field(default_factory=GatewaySettings)
     hub: SseHub | None = None
     analytics: AnalyticsClient | None = None
+    live: LiveWorld | None = None  # the world folded in this process: agents' fresh reads
 
     @property
     def season(self) -> str:

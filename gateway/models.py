@@ -32,6 +32,7 @@ __all__ = [
     "BookLevel",
     "ErrorBody",
     "FieldError",
+    "Freshness",
     "History",
     "LeaderboardOut",
     "NewsList",
@@ -119,7 +120,18 @@ class VerifyResponse(Body):
     valid: bool = True
 
 
-class AgentPublic(Body):
+class Freshness(Body):
+    """The world a read reflects: the tick closed and the event sequence it stands at."""
+
+    as_of_tick: int | None = Field(
+        default=None, description="the last closed tick this answer reflects"
+    )
+    as_of_seq: int | None = Field(
+        default=None, description="the event-stream sequence this answer reflects"
+    )
+
+
+class AgentPublic(Freshness):
     agent_id: str
     name: str
     role: str
@@ -133,7 +145,7 @@ class AgentList(Body):
     agents: list[AgentPublic]
 
 
-class PortfolioOut(Body):
+class PortfolioOut(Freshness):
     """Everyone sees net worth and return; the owner (with its key) sees everything."""
 
     agent_id: str
@@ -142,6 +154,11 @@ class PortfolioOut(Body):
     holdings_value: int
     return_bps: int
     cash: int | None = None
+    buying_power: int | None = Field(
+        default=None,
+        description="owner only: exposure you may still add, in cents "
+        "(equity x max leverage - gross exposure - held by open orders)",
+    )
     holdings: list[HoldingView] | None = None
     open_orders: list[OrderView] | None = None
 
@@ -189,7 +206,7 @@ class ActionsAccepted(Body):
     actions: list[AcceptedAction]
 
 
-class ActionStatus(Body):
+class ActionStatus(Freshness):
     command_id: str
     status: Literal["pending", "accepted", "rejected"]
     outcome: ActionOutcome | None
@@ -199,6 +216,9 @@ class WorldTick(Body):
     tick: int
     sim_time: str
     market_open: bool
+    as_of_seq: int | None = Field(
+        default=None, description="the event-stream sequence of that tick's TickClosed"
+    )
 
 
 class SeasonOut(Body):

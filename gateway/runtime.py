@@ -1,8 +1,9 @@
 """Everything a season's gateway needs, started together: ``async with running_gateway(...)``.
 
 Migrates the relational read model, runs the relational projection as a task, starts the
-SSE hub and serves the app (with its webhook dispatcher) on ``host:port``. ``wss run``
-wraps its engine loop in this; tests and the bench use it the same way.
+live world (agents' fresh reads) and the SSE hub, and serves the app (with its webhook
+dispatcher) on ``host:port``. ``wss run`` wraps its engine loop in this; tests and the
+bench use it the same way.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.deps import GatewayDeps, GatewaySettings
+from gateway.liveworld import LiveWorld
 from gateway.serve import GatewayServer, serve_gateway
 from projections.analytics.client import AnalyticsClient
 from projections.relational import RelationalProjection, create_engine, migrate
@@ -77,7 +79,9 @@ async def running_gateway(
     projection = RelationalProjection(db, season_log.season)
     task = asyncio.create_task(_project(season_log, projection)) if project else None
     hub = SseHub(season_log.js, season_log.season) if sse else None
+    live = LiveWorld(season_log)
     try:
+        await live.start()
         if hub is not None:
             await hub.start()
         deps = GatewayDeps(
@@ -86,6 +90,7 @@ async def running_gateway(
             settings=settings or GatewaySettings(),
             hub=hub,
             analytics=analytics,
+            live=live,
         )
         server = await serve_gateway(deps, host, port)
         try:
@@ -95,6 +100,7 @@ async def running_gateway(
                 await hub.stop()  # ends open SSE responses, so the server stops at once
             await server.stop()
     finally:
+        await live.stop()
         if hub is not None:
             await hub.stop()
         if task is not None:

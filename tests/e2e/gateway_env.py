@@ -49,6 +49,7 @@ class Env:
     log: SeasonLog
     gateway: RunningGateway
     engine_task: asyncio.Task[RunResult]
+    stop_engine: asyncio.Event  # set it to stop the engine after its current tick
 
     @property
     def url(self) -> str:
@@ -99,8 +100,11 @@ async def gateway_env(
     engine_ticks: int | None = None,
     tick_ms: int = 100,
     seed: int = 7,
+    project: bool = True,
     **settings: Any,
 ) -> AsyncIterator[Env]:
+    """``project=False``: no relational projection runs (its schema exists, empty), as
+    when it has fallen far behind."""
     nc = await connect(nats_url)
     log = await create_season(nc, seed, CONFIG)
     stop = asyncio.Event()
@@ -122,8 +126,10 @@ async def gateway_env(
             port=free_port(),
             settings=replace(TEST_SETTINGS, **settings),
             database=f"sqlite+aiosqlite:///{tmp / 'read.db'}",
+            project=project,
+            migrate_schema=True,
         ) as gateway:
-            env = Env(nc, log, gateway, engine)
+            env = Env(nc, log, gateway, engine, stop)
             yield env
     finally:
         stop.set()
