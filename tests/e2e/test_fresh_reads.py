@@ -90,7 +90,7 @@ async def test_outcome_and_portfolio_without_the_relational_projection(
 
 async def test_portfolio_buying_power_is_the_domains_rule(nats_url: str, tmp_path: Path) -> None:
     async with (
-        gateway_env(nats_url, tmp_path, engine_ticks=6, tick_ms=50) as env,
+        gateway_env(nats_url, tmp_path, tick_ms=50) as env,
         httpx.AsyncClient(base_url=env.url, timeout=10, trust_env=False) as http,
     ):
         await eventually(lambda: _market_open(env))
@@ -99,9 +99,18 @@ async def test_portfolio_buying_power_is_the_domains_rule(nats_url: str, tmp_pat
         assert live is not None
         symbol, company = next(iter(live.world.companies.items()))
         order = {"type": "BUY", "symbol": symbol, "quantity": 10, "price": company.last_price}
-        await http.post(f"{V1}/actions", json=order, headers=auth(me["api_key"]))
-        await eventually(lambda: _done(env), timeout=30)
-        r = await http.get(f"{V1}/agents/{me['agent_id']}/portfolio", headers=auth(me["api_key"]))
+        key = auth(me["api_key"])
+        await http.post(f"{V1}/actions", json={**order, "command_id": "bp"}, headers=key)
+
+        async def accepted() -> bool:
+            return (await http.get(f"{V1}/actions/bp", headers=key)).json()["status"] == "accepted"
+
+        await eventually(accepted, timeout=20)
+        env.stop_engine.set()
+        await env.engine_task
+        last = await env.log.last_seq(env.log.streams.event_stream)
+        await eventually(lambda: _applied(env, last))
+        r = await http.get(f"{V1}/agents/{me['agent_id']}/portfolio", headers=key)
         mine = r.json()
         world = await rebuild(env.log, until_tick=mine["as_of_tick"])
         account = world.accounts[me["agent_id"]]
@@ -110,10 +119,10 @@ async def test_portfolio_buying_power_is_the_domains_rule(nats_url: str, tmp_pat
         assert account.reserved > 0 or account.positions  # the order changed the figure
 
 
-async def _done(env: Env) -> bool:
+async def _applied(env: Env, seq: int) -> bool:
     live = env.gateway.deps.live
     assert live is not None
-    return env.engine_task.done() and live.tick >= 6
+    return live.seq >= seq
 
 
 async def test_action_never_sent_is_404_unknown_action(nats_url: str, tmp_path: Path) -> None:
