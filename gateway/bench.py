@@ -1,6 +1,7 @@
-"""Gateway benchmark: accepted actions/s and p99 latency with 1,000 agents, and the webhook
-fan-out time to 1,000 agents. Self-contained: embedded NATS on a temp dir, a season, the
-read model on a temp SQLite file, the app on a free port, local webhook receivers.
+"""Gateway benchmark: accepted actions/s and p99 latency with 1,000 agents, the webhook
+fan-out time to 1,000 agents, and the webhook lag while the engine ticks at its pace.
+Self-contained: embedded NATS on a temp dir, a season, the read model on a temp SQLite
+file, the app on a free port, local webhook receivers.
 
 The load generator runs in a child process (``python -m gateway.bench load``) over raw
 keep-alive sockets, so the measuring client does not steal the server's event loop. It is
@@ -18,16 +19,19 @@ import time
 from pathlib import Path
 from typing import Any
 
+from nats.aio.client import Client
+
 from gateway.auth import hash_key, mint_key
 from gateway.deps import GatewaySettings
 from gateway.runtime import running_gateway
-from gateway.webhooks import TickMail, WebhookDispatcher
+from gateway.webhooks import FanoutReport, WebhookDispatcher
 from schemas.commands import RegisterAgent
 from schemas.config import PopulationConfig, SeasonConfig
 from schemas.enums import Role
 from schemas.events import TickClosed
 from wss.natsserver import EmbeddedNats, connect, free_port
 from wss.season import create_season, run_engine
+from wss.seasonlog import SeasonLog
 from wss.settings import Settings
 
 __all__ = ["bench_gateway"]
@@ -141,7 +145,14 @@ async def _receiver(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) 
 # --- the bench ------------------------------------------------------------------------------
 
 
-async def _bench(agents: int, rate: float, per_agent: int, receivers: int) -> dict[str, Any]:
+def _p99(values: list[int]) -> int:
+    ordered = sorted(values)
+    return ordered[max(0, -(-len(ordered) * 99 // 100) - 1)] if ordered else 0
+
+
+async def _bench(  # noqa: PLR0917 - the bench's knobs
+    agents: int, rate: float, per_agent: int, receivers: int, ticks: int, tick_ms: int
+) -> dict[str, Any]:
     with (
         tempfile.TemporaryDirectory(prefix="wss-gw-bench-") as tmp,
         EmbeddedNats(Path(tmp) / "nats") as server,
@@ -178,7 +189,6 @@ async def _bench(agents: int, rate: float, per_agent: int, receivers: int) -> di
             settings = GatewaySettings(
                 allow_private_callbacks=True,
                 register_wait_seconds=0.0,
-                webhooks_enabled=False,
                 actions_per_tick=per_agent + 1,
                 orders_per_minute=max(100, per_agent),
                 webhook_concurrency=256,
@@ -191,24 +201,18 @@ async def _bench(agents: int, rate: float, per_agent: int, receivers: int) -> di
                 database=f"sqlite+aiosqlite:///{tmp}/read.db",
                 sse=False,
             ) as gw:
-                await run_engine(
-                    nc,
-                    server.url,
-                    log,
-                    Settings(home=Path(tmp), snapshot_every=0),
-                    ticks=1,
-                    tick_ms=0,
-                    stop=asyncio.Event(),
-                    on_tick=lambda _r: None,
-                )
-                async with asyncio.timeout(60):  # the read model shows every agent
+                state: Any = gw.server.config.app.state  # type: ignore[union-attr]
+                app_gw, live = state.gateway, state.webhooks
+                first = await _ticks(nc, server.url, log, Path(tmp), 1, 0)
+                async with asyncio.timeout(60):  # every agent in the read model, webhooks quiet
                     while True:
                         from gateway.readmodel import callback_agents  # noqa: PLC0415
 
-                        if len(await callback_agents(gw.deps.db, log.season)) >= agents:
+                        if len(await callback_agents(gw.deps.db, log.season)) >= agents and any(
+                            r.tick == first for r in live.reports
+                        ):
                             break
                         await asyncio.sleep(0.05)
-                app_gw = gw.server.config.app.state.gateway  # type: ignore[union-attr]
                 for i, key in enumerate(keys):  # as if registered through this gateway
                     app_gw.auth.remember(hash_key(key), f"bench-{i}")
                 load = await _run_load_process(
@@ -230,11 +234,15 @@ async def _bench(agents: int, rate: float, per_agent: int, receivers: int) -> di
                     events=0,
                     state_hash="",
                 )
-                fanouts = []
-                for _ in range(3):
-                    report = await dispatcher.dispatch(0, closed, TickMail())
-                    fanouts.append(report)
+                # The fan-out alone, back to back.
+                fanouts = [await dispatcher.dispatch(0, closed, {}) for _ in range(3)]
                 await dispatcher.stop()
+                # Live: the engine ticks at its pace and the app's dispatcher follows it.
+                last = await _ticks(nc, server.url, log, Path(tmp), ticks, tick_ms)
+                async with asyncio.timeout(30):  # the last tick's fan-out
+                    while not any(r.tick == last for r in live.reports):  # noqa: ASYNC110
+                        await asyncio.sleep(0.05)
+                lived: list[FanoutReport] = [r for r in live.reports if r.tick > first]
             for s in servers:
                 s.close()
         finally:
@@ -250,7 +258,31 @@ async def _bench(agents: int, rate: float, per_agent: int, receivers: int) -> di
         "webhook_fanout_ms": round(best.seconds * 1000, 1),
         "webhook_delivered": best.delivered,
         "webhook_fanout_ms_all": [round(r.seconds * 1000, 1) for r in fanouts],
+        "live_ticks": ticks,
+        "live_tick_ms": tick_ms,
+        "live_fanouts": len(lived),
+        "live_fanout_ms_p99": round(_p99([round(r.seconds * 1000) for r in lived]), 1),
+        "live_delivered_min": min((r.delivered for r in lived), default=0),
+        "webhook_lag_p99_ticks": _p99([lag for r in lived for lag in r.lag_ticks()]),
+        "webhook_lag_max_ticks": max((lag for r in lived for lag in r.lag_ticks()), default=0),
     }
+
+
+async def _ticks(  # noqa: PLR0917 - what run_engine needs
+    nc: Client, nats_url: str, log: SeasonLog, home: Path, ticks: int, tick_ms: int
+) -> int:
+    """Run ``ticks`` ticks at ``tick_ms``; returns the last tick."""
+    result = await run_engine(
+        nc,
+        nats_url,
+        log,
+        Settings(home=home, snapshot_every=0),
+        ticks=ticks,
+        tick_ms=tick_ms,
+        stop=asyncio.Event(),
+        on_tick=lambda _r: None,
+    )
+    return result.tick
 
 
 async def _run_load_process(spec: dict[str, Any]) -> dict[str, Any]:
@@ -269,11 +301,17 @@ async def _run_load_process(spec: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def bench_gateway(
-    agents: int = 1000, rate: float = 2000.0, per_agent: int = 10, receivers: int = 8
+def bench_gateway(  # noqa: PLR0917 - the bench's knobs
+    agents: int = 1000,
+    rate: float = 2000.0,
+    per_agent: int = 10,
+    receivers: int = 8,
+    ticks: int = 20,
+    tick_ms: int = 1000,
 ) -> dict[str, Any]:
-    """Run the gateway bench; returns actions_per_s, p99_ms and webhook_fanout_ms (and more)."""
-    return asyncio.run(_bench(agents, rate, per_agent, receivers))
+    """Run the gateway bench; returns actions_per_s, p99_ms, webhook_fanout_ms and
+    webhook_lag_p99_ticks (and more)."""
+    return asyncio.run(_bench(agents, rate, per_agent, receivers, ticks, tick_ms))
 
 
 if __name__ == "__main__":

@@ -245,6 +245,10 @@ class TickWebhook(Body):
 
     season: str
     tick: int
+    since_tick: int = Field(
+        description="messages and alerts cover ticks since_tick..tick: everything since "
+        "the last webhook delivered to you (ticks skipped under load included)"
+    )
     sim_time: str
     agent_id: str
     portfolio: PortfolioOut | None
@@ -253,6 +257,10 @@ class TickWebhook(Body):
     news: list[NewsItem]
     messages: list[dict[str, Any]] = Field(description="messages, alliances, bribes to you")
     alerts: list[dict[str, Any]] = Field(description="your fills, rejections, margin calls")
+    dropped: int = Field(
+        description="oldest alerts/messages dropped because more than 500 of a kind were "
+        "waiting for you (your endpoint failed for a long time)"
+    )
 
 
 class WebhookReply(BaseModel):

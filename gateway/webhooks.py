@@ -1,12 +1,16 @@
 """Tick webhooks: after each ``TickClosed``, POST every agent with a callback URL its view.
 
-The dispatcher follows the season's event stream (an ordered JetStream consumer from
-"now"), collects per agent what the tick brought (fills, rejections, messages to it), and
-at ``TickClosed`` waits briefly for the read model to reach that tick, then fans out:
-bounded concurrency, a timeout, no retries (a missed tick is missed: no retry storms).
-Each body is signed ``X-WSS-Signature: sha256=<HMAC(agent's webhook secret, body)>``.
-The agent may answer ``{"actions": [...]}``: those go through the same path as
-``POST /api/v1/actions`` (validation, rate limits) and act in the next tick.
+The dispatcher follows the season's event stream (an ordered JetStream consumer from the
+tick after the last closed one), sorts what each tick brings to the agents it concerns
+(``gateway.webhook_mail``), and at ``TickClosed`` starts a fan-out unless one is still
+running; then the next fan-out, for the newest closed tick, carries everything waiting,
+so no tick's fills, outcomes or messages are lost, and each webhook says from which tick
+it covers (``since_tick``). A fan-out waits briefly for the read model to reach its
+tick, then POSTs with bounded concurrency, a timeout and no retries (an undelivered
+agent's mail waits for its next webhook instead). Each body is signed
+``X-WSS-Signature: sha256=<HMAC(agent's webhook secret, body)>``. The agent may answer
+``{"actions": [...]}``: those go through the same path as ``POST /api/v1/actions``
+(validation, rate limits) and act in the next tick.
 """
 
 from __future__ import annotations
@@ -16,12 +20,11 @@ import contextlib
 import json
 import logging
 import time
-from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
+from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
 from gateway import readmodel
@@ -32,6 +35,7 @@ from gateway.errors import ApiError
 from gateway.hooks_http import HookResponse, HookTransport
 from gateway.limits import TickClock
 from gateway.models import WebhookReply
+from gateway.webhook_mail import Mail, Mailboxes
 from projections.relational import queries
 from schemas import events as ev
 from schemas.events import parse_event
@@ -42,65 +46,23 @@ __all__ = ["SIGNATURE_HEADER", "FanoutReport", "WebhookDispatcher"]
 log = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-WSS-Signature"
-_TARGET_SEES = frozenset({"MESSAGE", "ALLY", "BRIBE"})
-_ALERTS = (
-    ev.OrderAccepted,
-    ev.OrderRejected,
-    ev.CommandRejected,
-    ev.OrderCancelled,
-    ev.OrderExpired,
-    ev.MarginCalled,
-    ev.MarginCallMet,
-    ev.PositionLiquidated,
-    ev.AgentBankrupted,
-    ev.AgentStatusChanged,
-    ev.SocialActionRecorded,
-)
 NEWS_PER_WEBHOOK = 20
-
-
-@dataclass(slots=True)
-class TickMail:
-    """What one tick brought each agent, collected while the tick's events stream by."""
-
-    messages: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
-    alerts: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
-
-    def add(self, event: ev.Event) -> None:
-        if isinstance(event, ev.TradeExecuted):
-            fill = {"alert": "fill", **event.model_dump(mode="json")}
-            self.alerts[event.buyer_id].append(fill)
-            if event.seller_id != event.buyer_id:
-                self.alerts[event.seller_id].append(fill)
-            return
-        if isinstance(event, _ALERTS):
-            self.alerts[event.agent_id].append(
-                {"alert": event.type, **event.model_dump(mode="json")}
-            )
-        if (
-            isinstance(event, ev.SocialActionRecorded)
-            and event.target_agent_id
-            and event.action in _TARGET_SEES
-        ):
-            self.messages[event.target_agent_id].append(
-                {
-                    "tick": event.tick,
-                    "from_agent_id": event.agent_id,
-                    "action": event.action,
-                    "text": event.text,
-                    "amount": event.amount,
-                }
-            )
 
 
 @dataclass(frozen=True, slots=True)
 class FanoutReport:
     tick: int
+    first_tick: int  # the first tick it covers (the one after the previous fan-out's)
+    newest_tick: int  # the newest closed tick when it finished
     targets: int
     delivered: int
     failed: int
     actions: int
     seconds: float
+
+    def lag_ticks(self) -> list[int]:
+        """Per covered tick, how many ticks old its mail was when this fan-out finished."""
+        return [self.newest_tick - t for t in range(self.first_tick, self.tick + 1)]
 
 
 class WebhookDispatcher:
@@ -112,19 +74,32 @@ class WebhookDispatcher:
         )
         self.semaphore = asyncio.Semaphore(s.webhook_concurrency)
         self.reports: list[FanoutReport] = []
-        self._mail = TickMail()
+        self.mail = Mailboxes(start_tick=-1)
         self._sub: JetStreamContext.PushSubscription | None = None
-        self._pending: asyncio.Queue[tuple[int, ev.TickClosed, TickMail]] = asyncio.Queue(1)
+        self._closed: tuple[int, ev.TickClosed] | None = None  # newest, not yet fanned out
+        self._wake = asyncio.Event()
+        self._newest_tick = self._fanned_out_tick = -1
         self._worker: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        streams = self.deps.log.streams
+        """Follow the event stream from the tick after the last closed one."""
+        streams, js = self.deps.log.streams, self.deps.log.js
+        seq, tick = 0, -1
+        try:
+            last = await js.get_last_msg(streams.event_stream, streams.event_subject("TickClosed"))
+            seq, tick = last.seq or 0, ev.TickClosed.model_validate_json(last.data or b"").tick
+        except NotFoundError:
+            pass  # no tick closed yet: follow from the start
+        self.mail = Mailboxes(start_tick=tick)
+        self._newest_tick = self._fanned_out_tick = tick
         self._worker = asyncio.create_task(self._work(), name="wss-webhooks")
-        self._sub = await self.deps.log.js.subscribe(
+        self._sub = await js.subscribe(
             streams.event_subjects,
             cb=self._on_msg,
             ordered_consumer=True,
-            deliver_policy=api.DeliverPolicy.NEW,
+            config=api.ConsumerConfig(
+                deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=seq + 1
+            ),
         )
 
     async def stop(self) -> None:
@@ -143,21 +118,23 @@ class WebhookDispatcher:
             log.warning("webhooks: unreadable event skipped")
             return
         if not isinstance(event, ev.TickClosed):
-            self._mail.add(event)
+            self.mail.add(event)
             return
-        mail, self._mail = self._mail, TickMail()
+        self.mail.close_tick()
         self.clock.observe(event.tick)
-        item = (msg.metadata.sequence.stream, event, mail)
-        if self._pending.full():  # the last fan-out is still running: the newest tick wins
-            with contextlib.suppress(asyncio.QueueEmpty):
-                self._pending.get_nowait()
-        self._pending.put_nowait(item)
+        self._newest_tick = event.tick
+        self._closed = (msg.metadata.sequence.stream, event)  # a busy worker takes the newest
+        self._wake.set()
 
     async def _work(self) -> None:
         while True:
-            seq, closed, mail = await self._pending.get()
+            await self._wake.wait()
+            self._wake.clear()
+            if self._closed is None:
+                continue
+            (seq, closed), self._closed = self._closed, None
             try:
-                self.reports.append(await self.dispatch(seq, closed, mail))
+                self.reports.append(await self.dispatch(seq, closed, self.mail.take_all()))
                 del self.reports[:-100]
             except Exception:
                 log.exception("webhooks: tick %d fan-out failed", closed.tick)
@@ -170,24 +147,33 @@ class WebhookDispatcher:
                 return
             await asyncio.sleep(0.01)
 
-    async def dispatch(self, seq: int, closed: ev.TickClosed, mail: TickMail) -> FanoutReport:
-        """Send this tick's webhooks; returns what happened (never raises for a bad agent)."""
+    async def dispatch(
+        self, seq: int, closed: ev.TickClosed, waiting: dict[str, Mail]
+    ) -> FanoutReport:
+        """Send this tick's webhooks with the ``waiting`` mail (taken from ``self.mail``);
+        returns what happened (never raises for a bad agent)."""
         began = time.perf_counter()
+        first_tick, self._fanned_out_tick = self._fanned_out_tick + 1, closed.tick
         db, season = self.deps.db, self.deps.season
         await self._await_projection(seq)
         targets = await readmodel.callback_agents(db, season)
+        wanted = {t.agent_id for t in targets}
+        for agent_id in waiting:
+            if agent_id not in wanted:  # no webhook to carry it: settled as dropped
+                self.mail.settle(agent_id, closed.tick)
         if not targets:
-            return FanoutReport(closed.tick, 0, 0, 0, 0, time.perf_counter() - began)
+            return self._report(closed, first_tick, began)
         books = await readmodel.portfolios(db, season, [t.agent_id for t in targets])
         stocks = await queries.list_stocks(db, season)
         world = await queries.world_status(db, season)
-        news = await queries.news(db, season, since_tick=closed.tick, limit=NEWS_PER_WEBHOOK)
+        since = {t.agent_id: self.mail.since_tick(t.agent_id) for t in targets}
+        news = await queries.news(
+            db, season, since_tick=min(since.values()), limit=NEWS_PER_WEBHOOK
+        )
         # The shared parts are encoded once; each body splices in the agent's own parts,
         # in TickWebhook's field order.
-        head = (
-            f'{{"season":{json.dumps(season)},"tick":{closed.tick},'
-            f'"sim_time":{json.dumps(closed.sim_time)},"agent_id":'
-        )
+        head = f'{{"season":{json.dumps(season)},"tick":{closed.tick},"since_tick":'
+        sim_time = f',"sim_time":{json.dumps(closed.sim_time)},"agent_id":'
         market = json.dumps([s.model_dump(mode="json") for s in stocks], separators=(",", ":"))
         world_json = (
             "null"
@@ -196,18 +182,27 @@ class WebhookDispatcher:
                 {"regime": world.regime, "market_open": world.market_open, "day": world.day}
             )
         )
-        news_json = json.dumps([n.model_dump(mode="json") for n in news], separators=(",", ":"))
+        news_by_since: dict[int, str] = {}
+
+        def news_json(since_tick: int) -> str:
+            if since_tick not in news_by_since:
+                news_by_since[since_tick] = json.dumps(
+                    [n.model_dump(mode="json") for n in news if n.tick >= since_tick],
+                    separators=(",", ":"),
+                )
+            return news_by_since[since_tick]
 
         async def one(target: readmodel.CallbackAgent) -> tuple[bool, int]:
-            book = books.get(target.agent_id)
+            agent_id = target.agent_id
+            book, mail = books.get(agent_id), waiting.pop(agent_id, None) or Mail()
             body = (
-                f'{head}{json.dumps(target.agent_id)},"portfolio":'
-                f'{book.model_dump_json() if book else "null"},"market":{market},'
-                f'"world":{world_json},"news":{news_json},'
-                f'"messages":{json.dumps(mail.messages.get(target.agent_id, []))},'
-                f'"alerts":{json.dumps(mail.alerts.get(target.agent_id, []))}}}'
+                f"{head}{since[agent_id]}{sim_time}{json.dumps(agent_id)},"
+                f'"portfolio":{book.model_dump_json() if book else "null"},"market":{market},'
+                f'"world":{world_json},"news":{news_json(since[agent_id])},'
+                f'"messages":{json.dumps(list(mail.messages))},'
+                f'"alerts":{json.dumps(list(mail.alerts))},"dropped":{mail.dropped}}}'
             ).encode()
-            secret = webhook_secret(self.deps.settings.webhook_secret, target.agent_id)
+            secret = webhook_secret(self.deps.settings.webhook_secret, agent_id)
             async with self.semaphore:
                 try:
                     response = await self.http.post(
@@ -226,19 +221,38 @@ class WebhookDispatcher:
                     asyncio.IncompleteReadError,
                     asyncio.LimitOverrunError,
                 ):
-                    return False, 0
-            if not response.is_success:
+                    response = None
+            if response is None or not response.is_success:
+                self.mail.put_back(agent_id, mail)  # waits for the agent's next webhook
                 return False, 0
-            return True, await self._reply(target.agent_id, response)
+            self.mail.settle(agent_id, closed.tick)
+            return True, await self._reply(agent_id, response)
 
         results = await asyncio.gather(*(one(t) for t in targets))
         delivered = sum(ok for ok, _ in results)
+        actions = sum(n for _, n in results)
+        return self._report(
+            closed, first_tick, began, targets=len(targets), delivered=delivered, actions=actions
+        )
+
+    def _report(
+        self,
+        closed: ev.TickClosed,
+        first_tick: int,
+        began: float,
+        *,
+        targets: int = 0,
+        delivered: int = 0,
+        actions: int = 0,
+    ) -> FanoutReport:
         report = FanoutReport(
             closed.tick,
-            len(targets),
+            first_tick,
+            self._newest_tick,
+            targets,
             delivered,
-            len(targets) - delivered,
-            sum(n for _, n in results),
+            targets - delivered,
+            actions,
             time.perf_counter() - began,
         )
         log.debug("webhooks: %s", report)

@@ -3,9 +3,12 @@ those actions act in the next tick (their outcome comes back in a later webhook)
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import itertools
 import json
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -20,7 +23,7 @@ from gateway.models import TickWebhook
 from projections.sse_bench import running_server
 from schemas.commands import RegisterAgent
 from schemas.enums import Role
-from tests.e2e.gateway_env import SECRET, eventually, gateway_env
+from tests.e2e.gateway_env import SECRET, Env, eventually, gateway_env
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -187,3 +190,96 @@ async def test_webhook_redirects_are_not_followed(nats_url: str, tmp_path: Path)
             await eventually(redirected_three_times, timeout=15)
             assert elsewhere.hits == 0
             assert any(r.failed for r in env.webhooks.reports)
+
+
+class SlowReceiver:
+    """Answers each webhook only once the world has moved ``hold_ticks`` on, so fan-outs
+    overlap ticks (the way a loaded gateway skips them); optionally fails first receipts
+    of a message to check that undelivered mail waits for the next webhook."""
+
+    def __init__(self, env: Env, hold_ticks: int, fail_first_of: str | None = None) -> None:
+        self.env, self.hold_ticks, self.fail_first_of = env, hold_ticks, fail_first_of
+        self.delivered: list[TickWebhook] = []
+        self.refused: list[TickWebhook] = []
+
+    async def endpoint(self, request: Request) -> Response:
+        hook = TickWebhook.model_validate_json(await request.body())
+        texts = [m["text"] for m in hook.messages]
+        if self.fail_first_of in texts and not any(
+            self.fail_first_of in [m["text"] for m in h.messages] for h in self.refused
+        ):
+            self.refused.append(hook)
+            return Response(status_code=503)
+        target = hook.tick + self.hold_ticks
+
+        async def moved_on() -> bool:
+            return await self.env.world_tick() >= target
+
+        await eventually(moved_on)
+        self.delivered.append(hook)
+        return JSONResponse({})
+
+
+@contextlib.asynccontextmanager
+async def hooked_and_sender(
+    env: Env, endpoint: Callable[[Request], Awaitable[Response]]
+) -> AsyncIterator[tuple[str, WssClient]]:
+    """An agent whose webhooks go to ``endpoint`` (its id), and another agent's client."""
+    app = Starlette(routes=[Route("/hook", endpoint, methods=["POST"])])
+    async with (
+        running_server(app) as hook_url,
+        WssClient(env.url) as hooked,
+        WssClient(env.url) as sender,
+    ):
+        me = await hooked.register("hooked", "quant", callback_url=f"{hook_url}/hook")
+        await sender.register("sender", "quant")
+        yield me["agent_id"], sender
+
+
+async def _message_each_tick(env: Env, sender: WssClient, to: str, texts: list[str]) -> None:
+    for text in texts:
+        tick = await env.world_tick()
+        await sender.act({"type": "MESSAGE", "target_agent_id": to, "content": text})
+
+        async def next_tick(after: int = tick) -> bool:
+            return await env.world_tick() > after
+
+        await eventually(next_tick)
+
+
+async def test_webhooks_cover_skipped_ticks(nats_url: str, tmp_path: Path) -> None:
+    async with gateway_env(nats_url, tmp_path) as env:
+        receiver = SlowReceiver(env, hold_ticks=3)
+        async with hooked_and_sender(env, receiver.endpoint) as (hooked_id, sender):
+            texts = [f"m-{i}" for i in range(6)]
+            await _message_each_tick(env, sender, hooked_id, texts)
+
+            async def all_arrived() -> bool:
+                got = [m["text"] for h in receiver.delivered for m in h.messages]
+                return all(t in got for t in texts)
+
+            await eventually(all_arrived, timeout=20)
+        hooks = receiver.delivered
+        got = [m["text"] for h in hooks for m in h.messages]
+        assert sorted(got) == texts  # each exactly once
+        assert any(h.tick > h.since_tick for h in hooks)  # ticks were skipped...
+        for before, after in itertools.pairwise(hooks):  # ...and covered
+            assert after.since_tick == before.tick + 1
+        for h in hooks:
+            assert all(h.since_tick <= m["tick"] <= h.tick for m in h.messages)
+
+
+async def test_undelivered_mail_waits_for_the_next_webhook(nats_url: str, tmp_path: Path) -> None:
+    async with gateway_env(nats_url, tmp_path) as env:
+        receiver = SlowReceiver(env, hold_ticks=0, fail_first_of="held")
+        async with hooked_and_sender(env, receiver.endpoint) as (hooked_id, sender):
+            await _message_each_tick(env, sender, hooked_id, ["held"])
+
+            async def delivered_later() -> bool:
+                return any(m["text"] == "held" for h in receiver.delivered for m in h.messages)
+
+            await eventually(delivered_later, timeout=20)
+        (refused,) = receiver.refused
+        (carrier,) = [h for h in receiver.delivered if h.messages]
+        assert carrier.tick > refused.tick
+        assert carrier.since_tick <= refused.messages[0]["tick"]
