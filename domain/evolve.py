@@ -135,7 +135,13 @@ def _hold(account: Account, order: Order, quantity: int) -> None:
 
 @_on(ev.OrderTriggered)
 def _order_triggered(world: World, e: ev.OrderTriggered) -> None:
+    """A fired stop leaves the pending list and gives back what it held: from here on it
+    executes as a market order, on its own buying power."""
     del world.stops[e.symbol][e.order_id]
+    order = world.orders[e.order_id]
+    world.order_rows.pop(e.order_id, None)
+    world.accounts[order.agent_id].reserved -= order.reserved
+    order.reserved = 0
 
 
 @_on(ev.TradeExecuted)

@@ -6,8 +6,9 @@ once; nothing here writes to the world directly.
 
 from domain.context import Recorder
 from domain.orderbook import BUY, Order
-from domain.rules import BPS, STOP_CASCADE_LIMIT
+from domain.rules import BPS
 from domain.state import Account, World
+from domain.stops import Fired
 from schemas import commands as cmd
 from schemas import events as ev
 from schemas import limits
@@ -92,21 +93,15 @@ def place(rec: Recorder, account: Account, c: cmd.OrderCommand) -> None:
     """BUY / SELL / SHORT / COVER: one OrderAccepted or OrderRejected, then what follows."""
     world = rec.world
     refusal = _refusal(world, account, c)
+    if refusal is None and c.order_type is OrderType.MARKET:
+        refusal = _market_refusal(world, account, c)
     if refusal is not None:
         reject(rec, c, *refusal)
         return
-    side = SIDE_OF[c.type]
-    if c.order_type is OrderType.MARKET:
-        if next(world.books[c.symbol].plan(side, None), None) is None:
-            reject(rec, c, RejectReason.NO_LIQUIDITY, "no resting orders on the other side")
-            return
-        if c.type in OPENING and buying_power(world, account) <= 0:
-            reject(rec, c, RejectReason.INSUFFICIENT_BUYING_POWER, "no buying power left")
-            return
     price = c.price
-    reserved = (
-        c.quantity * price if c.type in OPENING and c.order_type is OrderType.LIMIT and price else 0
-    )
+    opening = c.type in OPENING
+    # A LIMIT or STOP BUY/SHORT holds quantity x price of buying power while it is open.
+    reserved = c.quantity * price if opening and price else 0
     order_id = world.next_order_id
     rec.emit(
         ev.OrderAccepted(
@@ -116,7 +111,7 @@ def place(rec: Recorder, account: Account, c: cmd.OrderCommand) -> None:
             agent_id=account.agent_id,
             symbol=c.symbol,
             intent=INTENT_OF[c.type],
-            side=side,
+            side=SIDE_OF[c.type],
             order_type=c.order_type,
             quantity=c.quantity,
             price=price,
@@ -124,15 +119,61 @@ def place(rec: Recorder, account: Account, c: cmd.OrderCommand) -> None:
         )
     )
     order = world.orders[order_id]
+    fired = Fired()
     if c.order_type is OrderType.STOP:
-        trigger_stops(rec, c.symbol)
-        return
-    match(rec, order)
-    trigger_stops(rec, c.symbol)
+        fired.on_acceptance(rec, order)
+    else:
+        _walk(rec, order, fired)
+    _run_fired(rec, fired)
 
 
-def match(rec: Recorder, order: Order) -> None:
-    """Trade ``order`` against the book; a non-LIMIT remainder is cancelled."""
+def _market_refusal(
+    world: World, account: Account, c: cmd.OrderCommand
+) -> tuple[RejectReason, str] | None:
+    """A MARKET order needs someone to trade with and, to open, one share's buying power."""
+    book = world.books[c.symbol]
+    side = SIDE_OF[c.type]
+    if next(book.plan(side, None), None) is None:
+        return RejectReason.NO_LIQUIDITY, "no resting orders on the other side"
+    if c.type not in OPENING:
+        return None
+    # The first order it would trade with (its own resting ones are cancelled, not hit).
+    first = next((o for o in book.plan(side, None) if o.agent_id != account.agent_id), None)
+    power = buying_power(world, account)
+    if power <= 0 or (first is not None and _affordable(power, first.price, world) == 0):
+        at = "" if first is None else f" at {first.price}"
+        return (
+            RejectReason.INSUFFICIENT_BUYING_POWER,
+            f"buying power of {max(0, power)} cents pays for no share{at} with its fee",
+        )
+    return None
+
+
+def _affordable(budget: int, price: int, world: World) -> int:
+    """Shares at ``price`` that ``budget`` pays for, fee included."""
+    return budget * BPS // (price * (BPS + world.config.fee_bps))
+
+
+def execute(rec: Recorder, order: Order) -> None:
+    """Walk an accepted order, then every stop its trades fire (a forced liquidation)."""
+    fired = Fired()
+    _walk(rec, order, fired)
+    _run_fired(rec, fired)
+
+
+def _run_fired(rec: Recorder, fired: Fired) -> None:
+    """Each fired stop executes as a market order, in the order they fired; the stops its
+    own trades fire queue behind the others."""
+    while fired.queue:
+        _walk(rec, fired.queue.popleft(), fired)
+
+
+def _walk(rec: Recorder, order: Order, fired: Fired) -> None:
+    """Trade ``order`` against the book; a non-LIMIT remainder is cancelled.
+
+    Events in order: self-trade cancels, then the trades (each followed by the stops it
+    fires), then the remainder's cancel.
+    """
     world = rec.world
     account = world.accounts[order.agent_id]
     book = world.books[order.symbol]
@@ -152,8 +193,7 @@ def match(rec: Recorder, order: Order) -> None:
             continue
         take = min(wanted, maker.remaining)
         if budget is not None:
-            unit = maker.price * (BPS + fee_bps)
-            affordable = budget * BPS // unit if unit else take
+            affordable = _affordable(budget, maker.price, world)
             if affordable < take:
                 take, starved = affordable, True
             budget -= take * maker.price + take * maker.price * fee_bps // BPS
@@ -174,6 +214,7 @@ def match(rec: Recorder, order: Order) -> None:
             )
         )
     aggressor = SIDE_OF[order.side]
+    pending = world.stops[order.symbol]
     for maker, take in fills:
         notional = maker.price * take
         fee = notional * fee_bps // BPS
@@ -194,6 +235,8 @@ def match(rec: Recorder, order: Order) -> None:
                 aggressor=aggressor,
             )
         )
+        if pending:
+            fired.on_print(rec, order.symbol, maker.price)
     if limit is None and order.remaining > 0:
         reason = CancelReason.BUYING_POWER if starved else CancelReason.MARKET_REMAINDER
         cancel_order(rec, order, reason)
@@ -213,30 +256,6 @@ def cancel_order(
             command_id=command_id,
         )
     )
-
-
-def trigger_stops(rec: Recorder, symbol: str) -> None:
-    """Fire STOP orders whose trigger the last trade price reached, oldest first."""
-    world = rec.world
-    pending = world.stops[symbol]
-    for _ in range(STOP_CASCADE_LIMIT):
-        if not pending:
-            return
-        last = world.companies[symbol].last_price
-        fired = next((o for o in map(world.orders.__getitem__, pending) if _reached(o, last)), None)
-        if fired is None:
-            return
-        rec.emit(
-            ev.OrderTriggered(
-                tick=rec.tick, order_id=fired.order_id, symbol=symbol, last_price=last
-            )
-        )
-        match(rec, fired)
-
-
-def _reached(stop: Order, last: int) -> bool:
-    """A buy stop fires at or above its price, a sell stop at or below."""
-    return last >= stop.price if stop.side == BUY else last <= stop.price
 
 
 def cancel(rec: Recorder, account: Account, c: cmd.CancelOrder) -> None:

@@ -183,12 +183,16 @@ def _margin(rec: Recorder) -> None:
     world = rec.world
     mm_bps = world.config.maintenance_margin_bps
     for account in list(world.accounts.values()):
-        if not account.positions or not actions.is_active(account):
+        # An account with no positions has nothing to check, unless a call is open (closing
+        # every position meets it) or its cash, its whole equity, is below zero.
+        if not account.positions and account.margin_deadline is None and account.cash >= 0:
+            continue
+        if not actions.is_active(account):
             continue
         equity = world.equity(account)
         maintenance = world.exposure(account) * mm_bps // BPS
         if equity < 0:
-            _liquidate(rec, account)
+            _liquidate(rec, account, CancelReason.BANKRUPTCY)
             rec.emit(
                 ev.AgentBankrupted(
                     tick=rec.tick, agent_id=account.agent_id, net_worth=world.equity(account)
@@ -209,14 +213,15 @@ def _margin(rec: Recorder) -> None:
                 )
             )
         elif rec.tick >= account.margin_deadline:
-            _liquidate(rec, account)
+            _liquidate(rec, account, CancelReason.LIQUIDATION)
 
 
-def _liquidate(rec: Recorder, account: Account) -> None:
-    """Cancel everything, then close each position with a forced market order."""
+def _liquidate(rec: Recorder, account: Account, reason: CancelReason) -> None:
+    """Cancel everything (``reason``: a missed margin call or a bankruptcy), then close
+    each position with a forced market order."""
     world = rec.world
     for order_id in list(account.open_orders):
-        orders.cancel_order(rec, world.orders[order_id], CancelReason.LIQUIDATION)
+        orders.cancel_order(rec, world.orders[order_id], reason)
     for symbol, quantity in sorted(account.positions.items()):
         side = Side.SELL if quantity > 0 else Side.BUY
         filled = 0
@@ -237,8 +242,7 @@ def _liquidate(rec: Recorder, account: Account) -> None:
                     reserved=0,
                 )
             )
-            orders.match(rec, world.orders[order_id])
-            orders.trigger_stops(rec, symbol)  # forced trades move prices too
+            orders.execute(rec, world.orders[order_id])  # forced trades fire stops too
             filled = abs(quantity) - abs(account.positions.get(symbol, 0))
         rec.emit(
             ev.PositionLiquidated(

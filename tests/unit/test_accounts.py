@@ -6,6 +6,8 @@ order is ours. Prices are driven by two hedge funds trading one share at a time.
 
 from __future__ import annotations
 
+from fractions import Fraction
+from math import floor
 from typing import TypeVar
 
 from domain.orders import buying_power
@@ -304,11 +306,47 @@ def test_margin_call_met_when_the_price_comes_back() -> None:
     m = Market()
     _margin_victim(m)
     m.run(*m.push(4))
-    assert m.account("r").margin_deadline is not None
+    deadline = m.account("r").margin_deadline
+    assert deadline is not None
     events = m.run(*m.push(4, bps=-900))
+    assert m.tick < deadline  # met as soon as equity is back, not at the deadline
     assert [e.agent_id for e in of(events, ev.MarginCallMet)] == ["r"]
     assert m.account("r").margin_deadline is None
     assert not of(events, ev.PositionLiquidated)
+
+
+def test_margin_call_met_when_every_position_is_closed() -> None:
+    """Covering the whole short meets the call: no deadline is left behind to liquidate a
+    later position without a call of its own."""
+    m = Market()
+    quantity = _margin_victim(m)
+    m.run(*m.push(4))
+    assert m.account("r").margin_deadline is not None
+    p = m.last
+    events = m.run(m.order("SHORT", "h2", quantity, p), m.order("COVER", "r", quantity, p))
+    assert m.position == 0
+    assert [e.agent_id for e in of(events, ev.MarginCallMet)] == ["r"]
+    assert m.account("r").margin_deadline is None
+
+
+def test_margin_is_checked_only_while_the_market_is_open() -> None:
+    """A call made at the close whose deadline falls after hours is enforced at the first
+    check of the next trading day, not after hours."""
+    m = Market()
+    quantity = _margin_victim(m)
+    m.run_until(CONFIG.open_ticks_per_day - 1)
+    (called,) = of(m.run(*m.push(4)), ev.MarginCalled)  # the closing tick
+    assert m.tick == CONFIG.open_ticks_per_day
+    opening = CONFIG.open_ticks_per_day + CONFIG.after_hours_ticks + 1
+    assert CONFIG.open_ticks_per_day < called.deadline_tick < opening
+    after_hours = m.run_until(opening - 1)
+    assert not of(after_hours, ev.PositionLiquidated)
+    assert not of(after_hours, ev.MarginCallMet)
+    assert m.account("r").margin_deadline == called.deadline_tick
+    events = m.run(m.order("SHORT", "h2", 2 * quantity, m.last))  # the next day's open
+    assert of(events, ev.MarketOpened)
+    (liquidated,) = of(events, ev.PositionLiquidated)
+    assert (liquidated.agent_id, liquidated.remaining) == ("r", 0)
 
 
 def test_liquidation_after_the_grace_ticks() -> None:
@@ -365,6 +403,40 @@ def test_bankruptcy_when_equity_goes_below_zero() -> None:
     assert rejection(m.run(buy), buy) is RejectReason.AGENT_NOT_ACTIVE
 
 
+def test_bankrupt_agents_orders_are_cancelled_with_reason_bankruptcy() -> None:
+    m = Market()
+    quantity = _margin_victim(m)
+    cover = m.order("COVER", "r", quantity, m.last * 95 // 100)
+    resting = accepted_id(m.run(cover), cover)
+    commands = m.push(7)
+    top = m.last
+    for _ in range(7):
+        top = top * (BPS + STEP_BPS) // BPS
+    commands.append(m.order("SHORT", "h2", 2 * quantity, top))
+    events = m.run(*commands)
+    assert of(events, ev.AgentBankrupted)
+    cancelled = [e for e in of(events, ev.OrderCancelled) if e.order_id == resting]
+    assert [c.reason for c in cancelled] == [CancelReason.BANKRUPTCY]
+
+
+def test_liquidation_that_leaves_equity_below_zero_bankrupts_the_agent() -> None:
+    """Closed out at the band's top, r owes more than it has, with no positions left: the
+    next margin check finds equity (its cash) below zero."""
+    m = Market()
+    quantity = _margin_victim(m)
+    m.run(*m.push(5))
+    deadline = m.account("r").margin_deadline
+    assert deadline is not None
+    m.run(m.order("SHORT", "h2", 2 * quantity, m.last + m.last * 1_000 // BPS))
+    m.run_until(deadline)
+    r = m.account("r")
+    assert r.positions == {}
+    assert r.cash < 0
+    (bankrupt,) = of(m.run(), ev.AgentBankrupted)
+    assert (bankrupt.agent_id, bankrupt.net_worth) == ("r", r.cash)
+    assert r.status is AgentStatus.BANKRUPT
+
+
 # --- the close --------------------------------------------------------------------------
 
 
@@ -379,6 +451,31 @@ def test_borrow_fee_charged_on_shorts_at_the_close() -> None:
     assert charged.tick == CONFIG.open_ticks_per_day
     assert m.account("r").cash == cash - expected
     assert m.world.house[HOUSE_LENDING] == lending + expected
+
+
+def test_fees_are_rounded_down_to_the_cent_per_trade() -> None:
+    m = Market()
+    p = m.last
+    events = m.run(
+        m.order("SHORT", "h2", 1, p),
+        m.order("BUY", "h1", 1, p),
+        m.order("SHORT", "h2", 3, p),
+        m.order("BUY", "h1", 3, p),
+    )
+    trades = of(events, ev.TradeExecuted)
+    exact = [Fraction(t.price * t.quantity * CONFIG.fee_bps, BPS) for t in trades]
+    assert [(t.buyer_fee, t.seller_fee) for t in trades] == [(floor(f), floor(f)) for f in exact]
+    assert any(round(f) != floor(f) for f in exact)  # rounding to nearest would differ
+
+
+def test_borrow_fee_is_rounded_down_to_the_cent() -> None:
+    m = Market()
+    short_r(m, 7)
+    events = m.run_until(CONFIG.open_ticks_per_day)
+    (charged,) = of(events, ev.BorrowFeeCharged)
+    value = 7 * m.last
+    assert charged.amount == value * CONFIG.borrow_fee_bps_per_day // BPS
+    assert value * CONFIG.borrow_fee_bps_per_day % BPS  # there was a fraction to drop
 
 
 def test_no_borrow_fee_before_the_close() -> None:

@@ -291,6 +291,44 @@ def test_self_trade_prevention_skips_own_order_and_trades_with_the_next() -> Non
     assert all(t.buyer_id != t.seller_id for t in of(events, ev.TradeExecuted))
 
 
+def test_self_trade_cancels_are_logged_before_the_commands_trades() -> None:
+    """a's own offer sits between two of b's: the walk trades, skips, trades, but the log
+    has the cancel first."""
+    m = Market()
+    p = m.last
+    b_first, own, b_next = (
+        m.order("SHORT", "b", 5, p),
+        m.order("SHORT", "a", 5, p),
+        m.order("SHORT", "b", 5, p + 1),
+    )
+    events = m.run(b_first, own, b_next)
+    own_id = accepted_id(events, own)
+    buy = m.order("BUY", "a", 10, p + 1)
+    events = m.run(buy)
+    log = [e for e in events if isinstance(e, ev.OrderCancelled | ev.TradeExecuted)]
+    assert [type(e) for e in log] == [ev.OrderCancelled, ev.TradeExecuted, ev.TradeExecuted]
+    assert isinstance(log[0], ev.OrderCancelled)
+    assert (log[0].order_id, log[0].reason) == (own_id, CancelReason.SELF_TRADE)
+    trades = of(events, ev.TradeExecuted)
+    assert [(t.price, t.seller_id) for t in trades] == [(p, "b"), (p + 1, "b")]
+
+
+def test_band_limits_order_prices_not_trades() -> None:
+    """An offer accepted 9% above the last price stays in the book while the price falls
+    9%; a market buy then lifts it, printing nearly 20% above the previous trade."""
+    m = Market()
+    p = m.last
+    high, low = p * 10_900 // 10_000, p * 9_100 // 10_000
+    m.run(m.order("SHORT", "a", 5, high))
+    m.run(m.order("SHORT", "b", 1, low), m.order("BUY", "c", 1, low))
+    assert m.last == low
+    refused = m.run(m.order("BUY", "c", 1, high))  # a new order at that price is banded ...
+    assert [r.reason for r in of(refused, ev.OrderRejected)] == [RejectReason.PRICE_OUT_OF_BAND]
+    (trade,) = of(m.run(m.order("BUY", "c", 1)), ev.TradeExecuted)  # ... the trade is not
+    assert trade.price == high
+    assert (high - low) * 10_000 > m.world.config.price_band_bps * low
+
+
 def test_buy_stop_waits_below_its_trigger() -> None:
     m = Market()
     stop = m.order("BUY", "c", 5, m.last + 20, OrderType.STOP)

@@ -9,8 +9,9 @@ After each step:
   price-time priority, checked by folding the events one at a time), at the maker's price,
   within the taker's limit, never against the taker's own order;
 * cash (accounts + house) and shares (per symbol) are conserved;
-* open orders, book levels, reservations and held shares/shorts are consistent, and no
-  remaining quantity is negative;
+* open orders, book levels, reservations and held shares/shorts are consistent (every open
+  LIMIT or pending STOP BUY/SHORT holds remaining x price), and no remaining quantity is
+  negative;
 * every input command has exactly one outcome event carrying its command id;
 * folding ``evolve`` over the events from a restored snapshot reproduces both the
   ``TickClosed.state_hash`` (all events but ``TickClosed``) and the stepped world's hash;
@@ -30,7 +31,7 @@ from hypothesis import strategies as st
 from domain import World, clock, context_for, evolve, restore, snapshot, state_hash, step
 from domain.context import TickContext
 from domain.orderbook import BUY
-from domain.orders import buying_power
+from domain.orders import OPENING, buying_power
 from domain.rng import generator
 from domain.state import Account
 from schemas import commands as cmd
@@ -253,7 +254,9 @@ def check_books_and_accounts(world: World) -> None:
                 assert all(o.price == price and o.symbol == symbol for o in live)
     for order in world.orders.values():
         assert 0 < order.remaining <= order.quantity
-        assert order.reserved >= 0
+        # an open LIMIT or pending STOP BUY/SHORT holds its remaining quantity x price
+        opening = order.intent in OPENING
+        assert order.reserved == (order.remaining * order.price if opening else 0)
         assert order.order_id in world.accounts[order.agent_id].open_orders
         if order.order_type == OrderType.LIMIT:
             assert order.order_id in world.books[order.symbol].orders

@@ -188,6 +188,19 @@ def test_insufficient_buying_power_for_a_market_order(m: Market) -> None:
     assert_refused(m.run(c), c, RejectReason.INSUFFICIENT_BUYING_POWER)
 
 
+def test_market_order_with_buying_power_for_less_than_one_share_is_refused(m: Market) -> None:
+    """Refused up front, not accepted and then cancelled with nothing filled."""
+    r, p = m.world.accounts["r"], m.last
+    power = buying_power(m.world, r)
+    m.run(m.order(cmd.Buy, "r", power * 10_000 // ((p - 1) * 10_002), p - 1))  # holds nearly all
+    m.run(m.order(cmd.Short, "h2", 10, p))
+    assert 0 < buying_power(m.world, r) < p  # some buying power, not one share's worth
+    c = m.order(cmd.Buy, "r", 1)
+    events = m.run(c)
+    assert_refused(events, c, RejectReason.INSUFFICIENT_BUYING_POWER)
+    assert not [e for e in events if isinstance(e, ev.OrderAccepted | ev.TradeExecuted)]
+
+
 def test_insufficient_shares(m: Market) -> None:
     c = m.order(cmd.Sell, "r", 1, m.last)
     assert_refused(m.run(c), c, RejectReason.INSUFFICIENT_SHARES)
