@@ -530,7 +530,7 @@ class Gateway:
 
     async def authorize_channel(self, request: Request, agent_id: str) -> bool:
         try:
-            caller = await self.auth.optional(request)
+            caller = await self.auth.optional(request, key_in_url=True)
         except Unauthorized:
             return False
         return caller == agent_id

@@ -16,10 +16,11 @@ from collections.abc import Mapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 
-from gateway.errors import Unauthorized
+from gateway.errors import BadRequest, Unauthorized
 from projections.relational import queries
 
 __all__ = [
+    "KEY_PATTERN",
     "Authenticator",
     "hash_key",
     "mint_agent_id",
@@ -29,7 +30,9 @@ __all__ = [
 ]
 
 KEY_PREFIX = "wss_"
-_KEY_RE = re.compile(r"^wss_[A-Za-z0-9_\-]{20,128}$")
+URL_KEY = "api_key"
+KEY_PATTERN = r"^wss_[A-Za-z0-9_\-]{20,128}$"
+_KEY_RE = re.compile(KEY_PATTERN)
 
 
 def mint_key() -> str:
@@ -97,9 +100,21 @@ class Authenticator:
         # comparison is constant-time all the same.
         return agent_id if hmac.compare_digest(stored, digest) else None
 
-    async def optional(self, request: Request) -> str | None:
-        """The caller's agent id; None without a key; 401 for a key that is not valid."""
-        key = bearer(request)
+    async def optional(self, request: Request, *, key_in_url: bool = False) -> str | None:
+        """The caller's agent id; None without a key; 401 for a key that is not valid.
+
+        Keys travel in the Authorization header. ``?api_key=`` is read only where
+        ``key_in_url`` says (the SSE stream: a browser's EventSource cannot set headers)
+        and refused everywhere else: URLs end up in logs, histories and Referer headers.
+        """
+        in_url = request.query_params.get(URL_KEY)
+        if in_url is not None and not key_in_url:
+            raise BadRequest(
+                "send the API key as 'Authorization: Bearer <key>'; ?api_key= is accepted "
+                "only on /api/v1/stream",
+                code="api_key_in_url",
+            )
+        key = bearer(request) or in_url or None
         if key is None:
             if request.headers.get("authorization"):
                 raise Unauthorized("Authorization must be 'Bearer <api key>'")

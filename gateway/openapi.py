@@ -14,7 +14,9 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from gateway import models as m
+from gateway.auth import KEY_PATTERN
 from projections.relational import queries as q
+from projections.sse_hub import CHANNELS_PATTERN, MAX_SEQUENCE
 from schemas import commands as cmd
 from schemas import limits
 
@@ -357,16 +359,18 @@ def _paths() -> dict[str, Any]:
                     "description": "an event stream (id = stream sequence)",
                     "content": {"text/event-stream": {"schema": {"type": "string"}}},
                 },
-                "400": {"description": "bad channels", "content": _json({"type": "object"})},
-                "403": {
-                    "description": "a private channel without its key",
-                    "content": _json({"type": "object"}),
-                },
+                "400": err("bad channels or Last-Event-ID"),
+                "403": err("a private channel without its key"),
                 "503": err("the stream is not running"),
             },
             params=[
-                qparam("channels", {"type": "string", "minLength": 1}, required=True),
-                qparam("last_event_id", {"type": "integer", "minimum": 0}),
+                qparam("channels", {"type": "string", "pattern": CHANNELS_PATTERN}, required=True),
+                qparam("last_event_id", _int(0, MAX_SEQUENCE), "for a first connection"),
+                qparam(
+                    "api_key",
+                    {"type": "string", "pattern": KEY_PATTERN},
+                    "for EventSource, which cannot send headers; only on this route",
+                ),
             ],
             security=OPTIONAL_BEARER,
             tag="stream",

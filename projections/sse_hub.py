@@ -25,6 +25,7 @@ import contextlib
 import inspect
 import json
 import logging
+import re
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from projections.analytics.book import AgentBook
+from schemas import limits
 from schemas.events import (
     AgentBankrupted,
     AgentRegistered,
@@ -70,6 +72,15 @@ log = logging.getLogger(__name__)
 
 PUBLIC_CHANNELS = frozenset({"tick", "market", "news", "leaderboard", "trades"})
 MAX_CHANNELS = 64
+_ONE_CHANNEL = (
+    f"(?:{'|'.join(sorted(PUBLIC_CHANNELS))}"
+    f"|market:{limits.SYMBOL_PATTERN[1:-1]}|agent:{limits.AGENT_ID_PATTERN[1:-1]})"
+)
+CHANNEL = re.compile(f"^{_ONE_CHANNEL}$")
+# ``?channels=`` as a whole, for the OpenAPI document (the server also trims spaces).
+CHANNELS_PATTERN = f"^{_ONE_CHANNEL}(?:,{_ONE_CHANNEL}){{0,{MAX_CHANNELS - 1}}}$"
+MAX_SEQUENCE = 2**63 - 1
+_SEQUENCE = re.compile(r"^[0-9]{1,19}$")
 SLOW_CONSUMER = "slow_consumer"
 SEP = "\r\n"
 
@@ -371,11 +382,19 @@ def parse_channels(raw: str) -> list[str]:
     if len(channels) > MAX_CHANNELS:
         raise ValueError(f"at most {MAX_CHANNELS} channels")
     for channel in channels:
-        kind, _, arg = channel.partition(":")
-        if channel in PUBLIC_CHANNELS or (kind in ("market", "agent") and arg):
+        if CHANNEL.match(channel):
             continue
         raise ValueError(f"unknown channel {channel!r}")
     return channels
+
+
+def parse_sequence(raw: str | None) -> int | None:
+    """A ``Last-Event-ID``: a stream sequence, 0..2^63-1; raises ValueError."""
+    if not raw:
+        return None
+    if not _SEQUENCE.match(raw) or int(raw) > MAX_SEQUENCE:
+        raise ValueError(f"Last-Event-ID must be a stream sequence, 0..{MAX_SEQUENCE}")
+    return int(raw)
 
 
 def sse_endpoint(
@@ -395,12 +414,9 @@ def sse_endpoint(
     async def endpoint(request: Request) -> Response:
         try:
             channels = parse_channels(request.query_params.get("channels", ""))
-            raw_id = request.headers.get("last-event-id") or request.query_params.get(
-                "last_event_id"
+            last_id = parse_sequence(
+                request.headers.get("last-event-id") or request.query_params.get("last_event_id")
             )
-            last_id = int(raw_id) if raw_id else None
-            if last_id is not None and last_id < 0:
-                raise ValueError("Last-Event-ID must be a stream sequence >= 0")
         except ValueError as exc:
             return JSONResponse({"error": "bad_request", "detail": str(exc)}, status_code=400)
         for channel in channels:
@@ -410,7 +426,8 @@ def sse_endpoint(
                 if inspect.isawaitable(allowed):
                     allowed = await allowed
                 if not allowed:
-                    return JSONResponse({"error": "forbidden", "channel": channel}, status_code=403)
+                    detail = f"channel {channel!r} is private: it needs that agent's API key"
+                    return JSONResponse({"error": "forbidden", "detail": detail}, status_code=403)
         return EventSourceResponse(
             hub.stream(channels, last_id), ping=ping, send_timeout=send_timeout
         )

@@ -43,13 +43,19 @@ async def http(env: Env) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="module")
-async def key(env: Env) -> str:
+async def me(env: Env) -> tuple[str, str]:
+    """(agent id, API key) of the agent these tests act as."""
     async with http_client(env) as client:
         r = await client.post(
             f"{V1}/auth/register", json={"name": "strict", "role": "hedge_fund_manager"}
         )
     assert r.status_code in (201, 202), r.text
-    return str(r.json()["api_key"])
+    return str(r.json()["agent_id"]), str(r.json()["api_key"])
+
+
+@pytest.fixture(scope="module")
+def key(me: tuple[str, str]) -> str:
+    return me[1]
 
 
 def auth(key: str) -> dict[str, str]:
@@ -223,3 +229,56 @@ async def test_brackets_inside_strings_do_not_count_as_depth(
     rumor = {"type": "RUMOR", "symbol": "AAAA", "content": "[{" * 100 + '\\"'}
     r = await http.post(f"{V1}/actions", json=rumor, headers=auth(key))
     assert r.status_code == 202, r.text
+
+
+async def test_sse_errors_have_the_error_shape(http: httpx.AsyncClient) -> None:
+    for params in (
+        {"channels": "fundamentals"},
+        {"channels": " , "},
+        {"channels": "market:apex"},
+        {"channels": "tick", "last_event_id": "+5"},
+        {"channels": "tick", "last_event_id": str(2**63)},
+    ):
+        r = await http.get(f"{V1}/stream", params=params)
+        assert r.status_code == 400, params
+        assert set(r.json()) == {"error", "detail"}, r.json()
+    r = await http.get(f"{V1}/stream", params={"channels": "tick,agent:a-nobody"})
+    assert r.status_code == 403
+    body = r.json()
+    assert set(body) == {"error", "detail"}
+    assert body["error"] == "forbidden"
+    assert "agent:a-nobody" in body["detail"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/agents/{me}/portfolio"),
+        ("POST", "/actions"),
+        ("GET", "/actions/c-1"),
+    ],
+)
+async def test_api_key_in_url_is_refused_outside_the_stream(
+    env: Env, http: httpx.AsyncClient, me: tuple[str, str], method: str, path: str
+) -> None:
+    agent_id, key = me
+    before = await env.command_seq()
+    r = await http.request(
+        method, f"{V1}{path.format(me=agent_id)}", params={"api_key": key}, json=BUY
+    )
+    assert r.status_code == 400, r.text
+    assert r.json()["error"] == "api_key_in_url"
+    assert "Authorization" in r.json()["detail"]
+    assert await env.command_seq() == before
+
+
+async def test_api_key_in_url_opens_the_own_private_stream(
+    http: httpx.AsyncClient, me: tuple[str, str]
+) -> None:
+    agent_id, key = me
+    params = {"channels": f"tick,agent:{agent_id}", "api_key": key}
+    async with http.stream("GET", f"{V1}/stream", params=params) as r:
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/event-stream")
+    r = await http.get(f"{V1}/stream", params={**params, "api_key": "wss_" + "x" * 43})
+    assert r.status_code == 403

@@ -314,7 +314,10 @@ async def test_private_channel_needs_authorization(season: Season, served: Serve
             served.url, params={"channels": "tick,agent:ext"}, headers={"x-agent": "other"}
         )
         assert denied.status_code == 403
-        assert denied.json() == {"error": "forbidden", "channel": "agent:ext"}
+        assert denied.json() == {
+            "error": "forbidden",
+            "detail": "channel 'agent:ext' is private: it needs that agent's API key",
+        }
         anonymous = await http.get(served.url, params={"channels": "agent:ext"})
         assert anonymous.status_code == 403
         bad = await http.get(served.url, params={"channels": "fundamentals"})
