@@ -131,14 +131,15 @@ def _market_refusal(
     world: World, account: Account, c: cmd.OrderCommand
 ) -> tuple[RejectReason, str] | None:
     """A MARKET order needs someone to trade with and, to open, one share's buying power."""
-    book = world.books[c.symbol]
-    side = SIDE_OF[c.type]
-    if next(book.plan(side, None), None) is None:
+    makers = world.books[c.symbol].plan(SIDE_OF[c.type], None)
+    first = next(makers, None)
+    if first is None:
         return RejectReason.NO_LIQUIDITY, "no resting orders on the other side"
     if c.type not in OPENING:
         return None
     # The first order it would trade with (its own resting ones are cancelled, not hit).
-    first = next((o for o in book.plan(side, None) if o.agent_id != account.agent_id), None)
+    if first.agent_id == account.agent_id:
+        first = next((o for o in makers if o.agent_id != account.agent_id), None)
     power = buying_power(world, account)
     if power <= 0 or (first is not None and _affordable(power, first.price, world) == 0):
         at = "" if first is None else f" at {first.price}"

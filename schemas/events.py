@@ -101,7 +101,9 @@ class OrderAccepted(EventBase):
     order_type: OrderType
     quantity: int
     price: int | None
-    reserved: int = Field(description="buying power held for a resting order, in cents")
+    reserved: int = Field(
+        description="buying power held by an open LIMIT or pending STOP BUY/SHORT, in cents"
+    )
 
 
 class OrderRejected(EventBase):
@@ -120,7 +122,9 @@ class OrderTriggered(EventBase):
     type: Literal["OrderTriggered"] = "OrderTriggered"
     order_id: int
     symbol: str
-    last_price: int
+    last_price: int = Field(
+        description="the trade print that fired it (the last price, for a stop fired on acceptance)"
+    )
 
 
 class TradeExecuted(EventBase):
