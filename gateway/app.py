@@ -43,10 +43,13 @@ from gateway.models import (
     AgentList,
     AgentPublic,
     Bar,
+    FailingTask,
     History,
     LeaderboardOut,
     NewsList,
+    NotReady,
     PortfolioOut,
+    Ready,
     RegisterRequest,
     RegisterResponse,
     SeasonList,
@@ -507,6 +510,17 @@ class Gateway:
             WorldTick(tick=w.tick, sim_time=w.sim_time, market_open=w.market_open)
         )
 
+    async def ready(self, _request: Request) -> Response:
+        failures = list(self.deps.health.failures.values())
+        if not failures:
+            return model_response(Ready())
+        failing = [
+            FailingTask(name=f.name, seq=f.seq, error=f.error, since=f.since, attempts=f.attempts)
+            for f in failures
+        ]
+        detail = "; ".join(f.line() for f in failures)
+        return model_response(NotReady(detail=detail, failing=failing), 503)
+
     async def seasons(self, _request: Request) -> Response:
         infos = await list_seasons(self.deps.log.nc)
         return model_response(
@@ -607,6 +621,7 @@ def create_app(deps: GatewayDeps) -> Starlette:
         Route(f"{v1}/world/status", gw.world_status),
         Route(f"{v1}/world/tick", gw.world_tick),
         Route(f"{v1}/seasons", gw.seasons),
+        Route("/ready", gw.ready),
         Route(f"{v1}/stream", gw.stream_endpoint()),
     ]
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from projections.health import ReadHealth
 from wss.seasonlog import SeasonLog
 
 if TYPE_CHECKING:
@@ -85,6 +86,8 @@ class GatewayDeps:
     hub: SseHub | None = None
     analytics: AnalyticsClient | None = None
     live: LiveWorld | None = None  # the world folded in this process: agents' fresh reads
+    # The read-side tasks feeding this gateway report failures here (``/ready``).
+    health: ReadHealth = field(default_factory=ReadHealth)
 
     @property
     def season(self) -> str:

@@ -221,6 +221,24 @@ class WorldTick(Body):
     )
 
 
+class Ready(Body):
+    status: Literal["ready"] = "ready"
+
+
+class FailingTask(Body):
+    name: str = Field(description="the read-side task, e.g. relational")
+    seq: int | None = Field(description="stream sequence of the event it failed at")
+    error: str
+    since: float = Field(description="Unix time of the first failure")
+    attempts: int
+
+
+class NotReady(Body):
+    error: Literal["not_ready"] = "not_ready"
+    detail: str
+    failing: list[FailingTask]
+
+
 class SeasonOut(Body):
     season: str
     seed: int

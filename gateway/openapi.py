@@ -54,6 +54,8 @@ _RESPONSES: tuple[type[BaseModel], ...] = (
     m.WorldTick,
     m.SeasonList,
     m.TickWebhook,
+    m.Ready,
+    m.NotReady,
 )
 _REQUESTS: tuple[type[BaseModel], ...] = (m.RegisterRequest, m.VerifyRequest, m.WebhookReply)
 REF = "#/components/schemas/{model}"
@@ -347,6 +349,14 @@ def _paths() -> dict[str, Any]:
         ),
         f"{v1}/world/tick": _get(
             "The current tick", {"200": ok("tick", "WorldTick"), "404": E404}, tag="world"
+        ),
+        "/ready": _get(
+            "Whether the read side keeps up; 503 names each failing projection",
+            {
+                "200": ok("every read-side task is healthy", "Ready"),
+                "503": ok("a projection or the SSE hub is failing (and retrying)", "NotReady"),
+            },
+            tag="world",
         ),
         f"{v1}/seasons": _get(
             "Seasons on this log", {"200": ok("seasons", "SeasonList")}, tag="world"

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -20,6 +19,7 @@ from gateway.deps import GatewayDeps, GatewaySettings
 from gateway.liveworld import LiveWorld
 from gateway.serve import GatewayServer, serve_gateway
 from projections.analytics.client import AnalyticsClient
+from projections.health import ReadHealth, supervise
 from projections.relational import RelationalProjection, create_engine, migrate
 from projections.runner import run_projection
 from projections.sse_hub import SseHub
@@ -27,8 +27,6 @@ from wss.aio import cancel_and_wait
 from wss.seasonlog import SeasonLog
 
 __all__ = ["RunningGateway", "running_gateway"]
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,16 +40,20 @@ class RunningGateway:
         return self.server.url
 
 
-async def _project(log_: SeasonLog, projection: RelationalProjection) -> None:
-    """The relational projection, restarted if its consumer fails (it resumes by position)."""
-    while True:
-        try:
-            await run_projection(log_.js, log_.season, projection, fetch_timeout=0.25)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("relational projection failed; restarting")
-            await asyncio.sleep(0.5)
+async def _project(log_: SeasonLog, projection: RelationalProjection, health: ReadHealth) -> None:
+    """The relational projection, supervised: a failure shows in ``/ready`` and is retried
+    with backoff (it resumes by position)."""
+
+    def progress(_position: int, _last_seq: int) -> None:
+        health.recovered(projection.name)
+
+    await supervise(
+        projection.name,
+        lambda: run_projection(
+            log_.js, log_.season, projection, fetch_timeout=0.25, progress=progress
+        ),
+        health,
+    )
 
 
 @contextlib.asynccontextmanager
@@ -66,6 +68,7 @@ async def running_gateway(
     sse: bool = True,
     migrate_schema: bool | None = None,
     analytics: AnalyticsClient | None = None,
+    health: ReadHealth | None = None,
 ) -> AsyncIterator[RunningGateway]:
     """Serve the gateway for ``season_log``'s season until the block exits.
 
@@ -77,7 +80,8 @@ async def running_gateway(
     if project if migrate_schema is None else migrate_schema:
         await migrate(db)
     projection = RelationalProjection(db, season_log.season)
-    task = asyncio.create_task(_project(season_log, projection)) if project else None
+    health = health or ReadHealth()
+    task = asyncio.create_task(_project(season_log, projection, health)) if project else None
     hub = SseHub(season_log.js, season_log.season) if sse else None
     live = LiveWorld(season_log)
     try:
@@ -91,6 +95,7 @@ async def running_gateway(
             hub=hub,
             analytics=analytics,
             live=live,
+            health=health,
         )
         server = await serve_gateway(deps, host, port)
         try:

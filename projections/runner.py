@@ -17,10 +17,11 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import Error as JetStreamError
 
 from projections.base import Projection, Sequenced
+from projections.health import ProjectionFailed
 from schemas.events import parse_event
 from wss.streams import SeasonStreams
 
-__all__ = ["Progress", "lag", "rebuild", "run_projection"]
+__all__ = ["Progress", "apply_locating", "lag", "rebuild", "run_projection"]
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,9 @@ async def run_projection(
         raise ValueError("batch_size must be >= 1")
     streams = SeasonStreams(season)
     position, last_seq = await lag(js, season, projection)
+    if progress is not None:
+        progress(position, last_seq)  # the store answers: a supervisor may clear a failure
     if stop_when_caught_up and position >= last_seq:
-        if progress is not None:
-            progress(position, last_seq)
         return position
 
     info = await js.add_consumer(
@@ -106,13 +107,17 @@ async def _consume(
         except (nats.errors.TimeoutError, TimeoutError):
             msgs = []
         for msg in msgs:
-            meta = msg.metadata
-            pending.append(Sequenced(meta.sequence.stream, parse_event(msg.data)))
+            seq = msg.metadata.sequence.stream
+            try:
+                event = parse_event(msg.data)
+            except ValueError as exc:  # pydantic's ValidationError: unreadable bytes
+                raise ProjectionFailed(projection.name, seq, exc) from exc
+            pending.append(Sequenced(seq, event))
         drained = not msgs or msgs[-1].metadata.num_pending == 0
         if msgs:
             total = max(total, pending[-1].seq + msgs[-1].metadata.num_pending)
         if pending and (len(pending) >= batch_size or drained):
-            await projection.apply(pending)
+            await apply_locating(projection, pending)
             position = pending[-1].seq
             pending = []
             if progress is not None:
@@ -121,6 +126,25 @@ async def _consume(
         # is applied; this also ends the run if the target's messages were deleted.
         if target is not None and (position >= target or (drained and not pending)):
             return position
+
+
+async def apply_locating(projection: Projection, batch: list[Sequenced]) -> None:
+    """Apply ``batch``; if that fails, apply it event by event to name the failing event.
+
+    Each apply is atomic and skips what is already applied, so the events before the
+    culprit are simply stored one by one; ``ProjectionFailed`` carries the culprit's seq.
+    """
+    try:
+        await projection.apply(batch)
+    except Exception:  # noqa: BLE001 - any failure: locate the event, then report it
+        log.debug("batch %d..%d failed; applying it event by event", batch[0].seq, batch[-1].seq)
+    else:
+        return
+    for item in batch:
+        try:
+            await projection.apply([item])
+        except Exception as exc:
+            raise ProjectionFailed(projection.name, item.seq, exc) from exc
 
 
 async def rebuild(

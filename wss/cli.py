@@ -142,6 +142,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
                             host=args.host,
                             port=args.port,
                             analytics=not args.no_projections or bool(settings.clickhouse_url),
+                            health=read_side.health,
                         )
                     )
                     print(f"gateway: {gateway.url}  (agents: curl {gateway.url}/skill.md)")

@@ -8,6 +8,7 @@ from gateway.deps import GatewaySettings, load_server_secret
 from gateway.runtime import RunningGateway, running_gateway
 from gateway.serve import GatewayBindError
 from projections.analytics.client import connect as connect_analytics
+from projections.health import ReadHealth
 from wss.errors import WssError
 from wss.readside import relational_url
 from wss.seasonlog import SeasonLog
@@ -16,7 +17,13 @@ from wss.settings import Settings
 
 @contextlib.asynccontextmanager
 async def serve_gateway(
-    log: SeasonLog, settings: Settings, *, host: str, port: int, analytics: bool = True
+    log: SeasonLog,
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    analytics: bool = True,
+    health: ReadHealth | None = None,
 ) -> AsyncIterator[RunningGateway]:
     """``analytics``: answer /market/history from ClickHouse/chDB (the same process's chDB
     when embedded: chDB serves one data directory per process)."""
@@ -31,6 +38,7 @@ async def serve_gateway(
             database=relational_url(settings),
             project=False,  # the read side of `wss run` (or `wss project --run`) fills it
             analytics=client,
+            health=health,
         ) as gateway:
             yield gateway
     finally:

@@ -6,11 +6,13 @@ import sys
 
 from nats.js.client import JetStreamContext
 
+from projections.health import ReadHealth
 from wss.aio import cancel_and_wait
 from wss.bootstrap import nats
 from wss.errors import Fenced, WssError
 from wss.lease import Lease
-from wss.readside import PROJECTIONS, follow, prepare, rebuild_projection, reported_position
+from wss.positions import reported
+from wss.readside import PROJECTIONS, keep_following, prepare, rebuild_projection
 from wss.seasonlog import SeasonLog, list_seasons
 from wss.settings import Settings
 
@@ -43,16 +45,27 @@ async def status(settings: Settings, season: str | None) -> int:
         if not seasons:
             print("no seasons yet")
             return 0
-        print(f"{'season':<14}{'projection':<12}{'position':>10}{'log':>10}{'lag':>8}")
+        js = conn.nc.jetstream()
+        print(f"{'season':<14}{'projection':<12}{'position':>10}{'log':>10}{'lag':>8}  store")
+        failing = 0
         for info in seasons:
             log = SeasonLog(conn.nc, info.season)
             last = await log.last_seq(log.streams.event_stream)
             for name in PROJECTIONS:
-                position = await reported_position(conn.nc.jetstream(), info.season, name)
-                shown = "-" if position is None else f"{position:,}"
-                lag = "-" if position is None else f"{last - position:,}"
-                print(f"{info.season:<14}{name:<12}{shown:>10}{last:>10,}{lag:>8}")
-    return 0
+                reports = await reported(js, info.season, name)
+                if not reports:
+                    print(f"{info.season:<14}{name:<12}{'-':>10}{last:>10,}{'-':>8}")
+                for report in reports:
+                    position = report.position
+                    shown = "-" if position is None else f"{position:,}"
+                    lag = "-" if position is None else f"{last - position:,}"
+                    row = f"{info.season:<14}{name:<12}{shown:>10}{last:>10,}{lag:>8}"
+                    print(f"{row}  {report.store}")
+                    if report.failure is not None:
+                        failing += 1
+                        failure = report.failure
+                        print(f"    FAILING at event {failure['seq']}: {failure['error']}")
+    return 1 if failing else 0
 
 
 async def rebuild(settings: Settings, name: str, season: str | None) -> int:
@@ -95,6 +108,7 @@ async def run(settings: Settings, season: str | None, stop: asyncio.Event) -> in
         await prepare(settings)
         js = conn.nc.jetstream()
         running: dict[str, tuple[Lease, asyncio.Task[None]]] = {}
+        health = ReadHealth()
         try:
             while not stop.is_set():
                 infos = (
@@ -104,7 +118,7 @@ async def run(settings: Settings, season: str | None, stop: asyncio.Event) -> in
                 )
                 for info in infos:
                     for name in PROJECTIONS:
-                        await _claim(js, info.season, name, settings, running)
+                        await _claim(js, info.season, name, settings, running, health=health)
                 for key, (lease, task) in list(running.items()):
                     try:
                         await lease.renew()
@@ -129,6 +143,8 @@ async def _claim(
     name: str,
     settings: Settings,
     running: dict[str, tuple[Lease, "asyncio.Task[None]"]],
+    *,
+    health: ReadHealth,
 ) -> None:
     key = f"project.{season}.{name}"
     if key in running:
@@ -139,4 +155,7 @@ async def _claim(
     except Fenced:
         return  # another instance runs it
     print(f"running projection {name} for season {season}", file=sys.stderr, flush=True)
-    running[key] = (lease, asyncio.create_task(follow(js, season, name, settings)))
+    task = asyncio.create_task(
+        keep_following(js, season, name, settings, health=health, task=f"{name} of {season}")
+    )
+    running[key] = (lease, task)

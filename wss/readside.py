@@ -1,43 +1,51 @@
 """Wiring the read projections of a season: which stores, how they follow the log.
 
 Each projection keeps its position in its own store (the source of truth for resuming)
-and also reports it to the ``wss_projections`` KV bucket, so ``wss project --status``
-can show positions and lag without opening the stores (chDB allows one process per
-data directory).
+and also reports it, and any failure, to the ``wss_projections`` KV bucket
+(``wss/positions.py``), so ``wss project --status`` can show positions, lag and failures
+without opening the stores (chDB allows one process per data directory). Every projection
+task runs supervised (``projections/health.py``): a failure is logged, reported and
+retried with backoff, never a silent freeze.
 """
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from nats.js.client import JetStreamContext
-from nats.js.errors import KeyNotFoundError
-from nats.js.kv import KeyValue
 
 from projections.analytics.client import client_factory
 from projections.analytics.projection import AnalyticsProjection
 from projections.base import Projection
+from projections.health import Failure, ReadHealth, supervise
 from projections.relational.migrate import migrate
 from projections.relational.store import RelationalProjection
 from projections.runner import rebuild, run_projection
-from wss import kv
 from wss.aio import cancel_and_wait
+from wss.positions import (
+    Reporter,
+    position_key,
+    positions_bucket,
+    reported_position,
+)
 from wss.settings import Settings
+from wss.stores import relational_url, store_label
+
+__all__ = [
+    "PROJECTIONS",
+    "ReadSide",
+    "keep_following",
+    "prepare",
+    "rebuild_projection",
+    "relational_url",
+]
 
 PROJECTIONS = ("relational", "analytics")
 # Both stores pay a fixed cost per batch (one transaction, one insert per table), so
 # catching up uses big batches; a live tail still flushes as soon as it is drained.
 BATCH_SIZE = {"relational": 5_000, "analytics": 5_000}
-POSITIONS_BUCKET = "wss_projections"
-REPORT_EVERY_SECONDS = 1.0
-
-
-def relational_url(settings: Settings) -> str:
-    return settings.database_url or f"sqlite+aiosqlite:///{(settings.home / 'read.db').resolve()}"
 
 
 async def prepare(settings: Settings) -> None:
@@ -65,48 +73,73 @@ async def close_projection(projection: Projection) -> None:
         await closer()
 
 
-async def positions_bucket(js: JetStreamContext) -> KeyValue:
-    return await kv.bucket(js, POSITIONS_BUCKET)
-
-
-async def reported_position(js: JetStreamContext, season: str, name: str) -> int | None:
-    kv = await positions_bucket(js)
-    try:
-        entry = await kv.get(f"{season}.{name}")
-    except KeyNotFoundError:
-        return None
-    return int(json.loads(entry.value or b"{}").get("position", 0))
-
-
-@dataclass
-class Reporter:
-    """Throttled position reports to the KV bucket, from the runner's sync callback."""
-
-    kv: KeyValue
-    key: str
-    last: float = 0.0
-    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
-
-    def __call__(self, position: int, last_seq: int) -> None:
-        now = time.monotonic()
-        if now - self.last < REPORT_EVERY_SECONDS and position < last_seq:
-            return
-        self.last = now
-        value = json.dumps({"position": position, "last_seq": last_seq}).encode()
-        task = asyncio.get_running_loop().create_task(self.kv.put(self.key, value))
-        self.tasks.add(task)  # keep a reference until done
-        task.add_done_callback(self.tasks.discard)
-
-
-async def follow(js: JetStreamContext, season: str, name: str, settings: Settings) -> None:
-    """Keep one projection of a season up to date until cancelled."""
+async def follow(
+    js: JetStreamContext,
+    season: str,
+    name: str,
+    settings: Settings,
+    *,
+    reporter: Reporter,
+    on_progress: Callable[[], None] = lambda: None,
+) -> None:
+    """Keep one projection of a season up to date until cancelled (or until it fails)."""
     projection = await open_projection(name, settings, season)
-    reporter = Reporter(await positions_bucket(js), f"{season}.{name}")
+
+    def progress(position: int, last_seq: int) -> None:
+        reporter(position, last_seq)
+        on_progress()
+
     try:
-        await run_projection(js, season, projection, batch_size=BATCH_SIZE[name], progress=reporter)
+        await run_projection(js, season, projection, batch_size=BATCH_SIZE[name], progress=progress)
     finally:
         with contextlib.suppress(Exception):
             await close_projection(projection)
+
+
+async def keep_following(
+    js: JetStreamContext,
+    season: str,
+    name: str,
+    settings: Settings,
+    *,
+    health: ReadHealth,
+    task: str | None = None,
+) -> None:
+    """``follow`` under supervision: a failure is reported (log, ``health``, the KV report
+    that ``wss project --status`` reads) and retried with backoff, never left frozen."""
+    task = task or name
+    reporter = await new_reporter(js, season, name, settings)
+
+    def listener(failed: str, failure: Failure | None) -> None:
+        if failed == task:
+            reporter.health(failure)
+
+    health.listeners.append(listener)
+    try:
+        await supervise(
+            task,
+            lambda: follow(
+                js,
+                season,
+                name,
+                settings,
+                reporter=reporter,
+                on_progress=lambda: health.recovered(task),
+            ),
+            health,
+        )
+    finally:
+        health.listeners.remove(listener)
+
+
+async def new_reporter(
+    js: JetStreamContext, season: str, name: str, settings: Settings
+) -> Reporter:
+    return Reporter(
+        await positions_bucket(js),
+        position_key(season, name, settings),
+        store_label(name, settings),
+    )
 
 
 async def rebuild_projection(
@@ -117,7 +150,7 @@ async def rebuild_projection(
     progress: Callable[[int, int], None],
 ) -> int:
     projection = await open_projection(name, settings, season)
-    reporter = Reporter(await positions_bucket(js), f"{season}.{name}")
+    reporter = await new_reporter(js, season, name, settings)
 
     def both(position: int, last_seq: int) -> None:
         progress(position, last_seq)
@@ -126,6 +159,7 @@ async def rebuild_projection(
     try:
         return await rebuild(js, season, projection, batch_size=BATCH_SIZE[name], progress=both)
     finally:
+        await reporter.flush()
         await close_projection(projection)
 
 
@@ -135,11 +169,12 @@ class ReadSide:
     def __init__(self, js: JetStreamContext, season: str, settings: Settings) -> None:
         self.js, self.season, self.settings = js, season, settings
         self.tasks: dict[str, asyncio.Task[None]] = {}
+        self.health = ReadHealth()
 
     def start(self, names: tuple[str, ...] = PROJECTIONS) -> None:
         for name in names:
             self.tasks[name] = asyncio.create_task(
-                follow(self.js, self.season, name, self.settings)
+                keep_following(self.js, self.season, name, self.settings, health=self.health)
             )
 
     async def drain(self, last_seq: int, within: float = 15.0) -> None:
@@ -147,7 +182,8 @@ class ReadSide:
         deadline = time.monotonic() + within
         for name, task in self.tasks.items():
             while not task.done() and time.monotonic() < deadline:
-                position = await reported_position(self.js, self.season, name)
+                key = position_key(self.season, name, self.settings)
+                position = await reported_position(self.js, key)
                 if position is not None and position >= last_seq:
                     break
                 await asyncio.sleep(0.1)

@@ -6,6 +6,10 @@ per table and ``= ANY($n)`` lookups (arrays as parameters, one round trip each);
 gets ``executemany`` with tuples and ``IN (SELECT value FROM json_each(?))``. Both run on
 the driver connection underneath the caller's SQLAlchemy transaction, so a batch stays
 atomic.
+
+Text is stored as the log holds it except for one character: Postgres ``text`` cannot
+hold U+0000, so every NUL in a text column is stored as U+FFFD (the replacement
+character), in SQLite too, so both stores hold the same rows. The log keeps the original.
 """
 
 from __future__ import annotations
@@ -18,9 +22,17 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, Integer, Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-__all__ = ["read_rows", "write_rows"]
+__all__ = ["NUL_STORED_AS", "read_rows", "storable_text", "write_rows"]
 
 Row = dict[str, Any]
+
+NUL = "\x00"
+NUL_STORED_AS = "\ufffd"
+
+
+def storable_text(value: str) -> str:
+    """``value`` as the read model stores it (no NUL: see the module docstring)."""
+    return value.replace(NUL, NUL_STORED_AS) if NUL in value else value
 
 
 def _pg_type(table: Table, name: str) -> str:
@@ -32,6 +44,26 @@ def _pg_type(table: Table, name: str) -> str:
     if isinstance(type_, Boolean):
         return "boolean"
     return "text"
+
+
+@cache
+def _text_positions(table: Table) -> tuple[int, ...]:
+    return tuple(i for i, c in enumerate(table.columns) if _pg_type(table, c.name) == "text")
+
+
+def _records(table: Table, rows: Sequence[Row]) -> list[tuple[Any, ...]]:
+    """Rows as tuples in column order, with text made storable."""
+    cols = [c.name for c in table.columns]
+    text = _text_positions(table)
+    out = []
+    for row in rows:
+        record = [row[c] for c in cols]
+        for i in text:
+            value = record[i]
+            if value is not None and NUL in value:
+                record[i] = storable_text(value)
+        out.append(tuple(record))
+    return out
 
 
 def _conflict_clause(table: Table, upsert: bool) -> str:
@@ -69,14 +101,14 @@ async def write_rows(
     cols = [c.name for c in table.columns]
     driver = (await conn.get_raw_connection()).driver_connection
     assert driver is not None
+    records = _records(table, rows)
     if dialect == "postgresql" and not upsert:
         # Plain appends: binary COPY is the cheapest way into Postgres.
-        records = [tuple(row[c] for c in cols) for row in rows]
         await driver.copy_records_to_table(table.name, records=records, columns=cols)
     elif dialect == "postgresql":
-        await driver.execute(sql, *([row[c] for row in rows] for c in cols))
+        await driver.execute(sql, *(list(column) for column in zip(*records, strict=True)))
     else:
-        await driver.executemany(sql, [tuple(row[c] for c in cols) for row in rows])
+        await driver.executemany(sql, records)
 
 
 @cache

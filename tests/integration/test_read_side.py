@@ -25,7 +25,7 @@ from projections.relational.store import RelationalProjection
 from projections.runner import rebuild
 from schemas.events import Event
 from wss.bootstrap import nats
-from wss.readside import reported_position
+from wss.positions import position_key, reported_position
 from wss.season import create_season, run_engine
 from wss.settings import Settings
 
@@ -108,10 +108,11 @@ async def test_killed_projection_resumes_to_the_same_tables(nats_url: str, tmp_p
             await asyncio.sleep(1.1)  # its leases go stale
         process = _project(log.season, nats_url, live)
         js = conn.nc.jetstream()
+        key = position_key(log.season, "relational", Settings(home=live))
         try:
             async with asyncio.timeout(120):
                 # Another process makes the progress: poll its reported position.
-                while (await reported_position(js, log.season, "relational") or 0) < last:  # noqa: ASYNC110
+                while (await reported_position(js, key) or 0) < last:  # noqa: ASYNC110
                     await asyncio.sleep(0.2)
         finally:
             process.send_signal(signal.SIGINT)
