@@ -16,7 +16,7 @@ from wss.natsserver import NatsServerError, NatsServerNotFound, NatsUnreachable
 from wss.settings import Settings
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wss", description="WallStreetSim: an AI-agent market")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -52,9 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     schemas = sub.add_parser("schemas", help="write the JSON Schemas of commands and events")
     schemas.add_argument("--out", type=Path, default=Path("docs/schemas"))
 
-    from gateway.agent_cli import add_agent_parser  # noqa: PLC0415 - keeps `wss --help` light
+    if "agent" in argv:
+        from gateway.agent_cli import add_agent_parser  # noqa: PLC0415
 
-    add_agent_parser(sub)
+        add_agent_parser(sub)
+    else:
+        # Importing the gateway costs seconds: the other commands must not pay for it.
+        sub.add_parser("agent", help="run an example agent against a gateway")
 
     bench = sub.add_parser("bench", help="benchmarks; each prints one JSON line with --json")
     bench.add_argument("what", choices=["match", "engine", "replay", "project", "gateway"])
@@ -65,7 +69,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = _parser(argv).parse_args(argv)
     settings = Settings()
     try:
         if args.command == "run":

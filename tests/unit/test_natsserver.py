@@ -17,6 +17,7 @@ from wss.natsserver import (
     connect,
     free_port,
     nats_server_binary,
+    probe,
 )
 
 
@@ -73,3 +74,18 @@ async def test_connect_to_nothing_fails_fast_with_the_url() -> None:
     url = f"nats://127.0.0.1:{free_port()}"
     with pytest.raises(NatsUnreachable, match=url):
         await connect(url, connect_timeout=1, max_reconnect_attempts=1)
+
+
+async def test_connect_with_no_reconnects_to_nothing_gives_up() -> None:
+    # nats-py alone retries a dead URL for ever when max_reconnect_attempts is 0.
+    url = f"nats://127.0.0.1:{free_port()}"
+    with pytest.raises(NatsUnreachable, match=url):
+        await connect(url, connect_timeout=1, max_reconnect_attempts=0, give_up_after=3)
+
+
+def test_probe_reads_the_servers_name_and_nothing_from_a_dead_port(tmp_path: Path) -> None:
+    with EmbeddedNats(tmp_path, name="wss-probe") as server:
+        info = probe(server.url)
+        assert info is not None
+        assert info["server_name"] == "wss-probe"
+    assert probe(server.url, timeout=0.5) is None
