@@ -1,13 +1,16 @@
 """Turning an agent's JSON into commands on the log: the one path for HTTP and webhooks.
 
-The agent id comes from the key, never from the body (a different one is refused). A
-command id may be given (it is the agent's idempotency key) or is minted. The
-``Nats-Msg-Id`` is ``agent:command_id`` (or ``agent:<Idempotency-Key>``), so JetStream
-drops a retried request inside its dedupe window and the reply says ``duplicate``.
+The agent id comes from the API key, never from the body (a different one is refused).
+The command id is a command's identity (``Nats-Msg-Id = agent:command_id``): given in the
+body, else named by the ``Idempotency-Key`` header (item ``i > 0`` of a batch: ``key#i``),
+else minted. A body command id that differs from what the header names is ``422
+idempotency_key_conflict``. Repeats are answered from ``gateway.idempotency`` before the
+rate limits, so a retry never counts and never hides an action behind a 429.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import secrets
@@ -20,7 +23,8 @@ from pydantic import ValidationError
 from gateway import agent_input, readmodel
 from gateway.deps import GatewayDeps
 from gateway.errors import Forbidden, Unprocessable, unprocessable
-from gateway.limits import RateLimiter, TickClock
+from gateway.idempotency import Claim, RecentAnswers, fingerprint, reused
+from gateway.limits import RateLimiter
 from gateway.models import AcceptedAction
 from schemas import commands as cmd
 from schemas import limits
@@ -32,8 +36,15 @@ _COMMAND_ID = re.compile(limits.COMMAND_ID_PATTERN)
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    command: cmd.CommandBase
+    command: cmd.Command
     msg_id: str
+    fingerprint: str  # of the command as it goes on the log
+    minted: bool = False  # the gateway chose the id: it cannot have been sent before
+    keyed: bool = False  # named by an Idempotency-Key
+
+
+class _AskAgain(Exception):
+    """A claim this request waited for was withdrawn."""
 
 
 def mint_command_id() -> str:
@@ -46,9 +57,20 @@ def _command_id_from_key(key: str) -> str:
     return "k-" + hashlib.sha256(key.encode()).hexdigest()[:40]
 
 
+def _conflict(loc: tuple[str | int, ...], given: object, named: str) -> Unprocessable:
+    where = ".".join(map(str, (*loc, "command_id")))
+    return Unprocessable(
+        f"{where}: {given!r} differs from the command id the Idempotency-Key names ({named!r});"
+        " send one or the other, or the same",
+        code="idempotency_key_conflict",
+        fields=[{"loc": where, "msg": "conflicts with Idempotency-Key", "type": "conflict"}],
+    )
+
+
 class ActionService:
-    def __init__(self, deps: GatewayDeps, limiter: RateLimiter, clock: TickClock) -> None:
-        self.deps, self.limiter, self.clock = deps, limiter, clock
+    def __init__(self, deps: GatewayDeps, limiter: RateLimiter) -> None:
+        self.deps, self.limiter = deps, limiter
+        self.recent = RecentAnswers()
 
     def parse(
         self,
@@ -104,21 +126,34 @@ class ActionService:
                 raise Forbidden(
                     "agent_id must be your own (it is taken from your key)", code="not_your_agent"
                 )
-            key = None
+            minted = False
             if idempotency_key is not None:
-                key = idempotency_key if not batch else f"{idempotency_key}#{index}"
-            if "command_id" not in body:
-                body["command_id"] = _command_id_from_key(key) if key else mint_command_id()
+                named = _command_id_from_key(
+                    idempotency_key if index == 0 else f"{idempotency_key}#{index}"
+                )
+                if body.setdefault("command_id", named) != named:
+                    raise _conflict(loc, body["command_id"], named)
+            elif "command_id" not in body:
+                body["command_id"], minted = mint_command_id(), True
             try:
                 command = agent_input.validate_action(cmd.AGENT_ACTION_ADAPTER, body)
             except ValidationError as error:
                 errors.extend(dict(f) for f in unprocessable(error, loc).fields or [])
                 continue
-            msg_key = key if key is not None else command.command_id
-            out.append(Prepared(command, streams.command_msg_id(agent_id, msg_key)))
+            msg_id = streams.command_msg_id(agent_id, command.command_id)
+            print_ = fingerprint(command.model_dump_json().encode())
+            out.append(Prepared(command, msg_id, print_, minted, idempotency_key is not None))
         if errors:
             summary = "; ".join(f"{f['loc']}: {f['msg']}" for f in errors[:5])
             raise Unprocessable(summary, fields=errors)
+        ids = [p.command.command_id for p in out]
+        if len(set(ids)) < len(ids):
+            twice = next(i for i in ids if ids.count(i) > 1)
+            raise Unprocessable(
+                f"command id {twice!r} appears twice in one request",
+                code="duplicate_command_id",
+                fields=[{"loc": "actions", "msg": "command ids must differ", "type": "unique"}],
+            )
         return out
 
     async def check_ownership(self, agent_id: str, prepared: Sequence[Prepared]) -> None:
@@ -134,26 +169,107 @@ class ActionService:
                     )
 
     async def submit(self, agent_id: str, prepared: Sequence[Prepared]) -> list[AcceptedAction]:
-        """Admit against the rate limits (whole or not at all), then append in order."""
-        tick = await self.clock.current()
-        self.limiter.admit(
-            agent_id, [p.command.type for p in prepared], tick, self.clock.seconds_to_next_tick()
+        """Answer repeats as first answered; admit the new commands against the rate limits
+        (whole or not at all), then append them in order."""
+        while True:
+            answers = await self._submit_once(agent_id, prepared)
+            if answers is not None:
+                return answers
+
+    async def _submit_once(
+        self, agent_id: str, prepared: Sequence[Prepared]
+    ) -> list[AcceptedAction] | None:
+        """None: an earlier request this one waited for sent nothing after all; try again."""
+        # Look up or claim every id before the first await: concurrent sends of one id
+        # then wait for whichever request claimed it first.
+        earlier: dict[int, Claim] = {}
+        for i, p in enumerate(prepared):
+            claim = self.recent.get(p.msg_id)
+            if claim is not None:
+                if claim.fingerprint != p.fingerprint:
+                    raise reused(p.command.command_id)
+                earlier[i] = claim
+        claims = {
+            i: self.recent.claim(p.msg_id, p.fingerprint)
+            for i, p in enumerate(prepared)
+            if i not in earlier
+        }
+        try:
+            on_log = await self._found_on_log(prepared, claims)
+            answers: dict[int, AcceptedAction] = {}
+            for i, claim in earlier.items():
+                answer = await claim.answer
+                if answer is None:
+                    raise _AskAgain
+                answers[i] = answer.model_copy(update={"duplicate": True})
+            answers.update(on_log)
+            new = [i for i in claims if i not in on_log]
+            if answers and new and prepared[0].keyed:
+                # Part of this request was sent before under this key, part not: it is not
+                # the request the key was first used for.
+                raise reused(prepared[0].command.command_id)
+            await self.limiter.admit(agent_id, [prepared[i].command.type for i in new])
+            for pos, i in enumerate(new):
+                try:
+                    answers[i] = await self._append(agent_id, prepared[i], claims[i])
+                except BaseException:
+                    for j in new[pos:]:
+                        self.limiter.release(agent_id, prepared[j].command.type)
+                    raise
+        except _AskAgain:
+            self._withdraw(prepared, claims)
+            return None
+        except BaseException:
+            self._withdraw(prepared, claims)
+            raise
+        return [answers[i] for i in range(len(prepared))]
+
+    async def _found_on_log(
+        self, prepared: Sequence[Prepared], claims: dict[int, Claim]
+    ) -> dict[int, AcceptedAction]:
+        """The claimed commands the log already holds (sent before this process knew), as
+        their original answers; 409 if one was sent with another body."""
+        log = self.deps.log
+        asked = [i for i in claims if not prepared[i].minted]
+        seqs = await asyncio.gather(
+            *(log.stored_seq(prepared[i].command, prepared[i].msg_id) for i in asked)
         )
-        out = []
-        for p in prepared:
-            command: Any = p.command
-            seq, duplicate = await self.deps.log.submit(command, p.msg_id)
-            if self.deps.live is not None:
-                self.deps.live.expect(agent_id, p.command.command_id)
-            out.append(
-                AcceptedAction(
-                    command_id=p.command.command_id,
-                    type=p.command.type,
-                    seq=seq,
-                    duplicate=duplicate,
-                )
+        found: dict[int, AcceptedAction] = {}
+        for i, seq in zip(asked, seqs, strict=True):
+            if seq is None:
+                continue
+            stored = await log.command_at(seq)
+            p, claim = prepared[i], claims[i]
+            original = AcceptedAction(
+                command_id=p.command.command_id,
+                type=stored.subject.rsplit(".", 1)[-1],
+                seq=seq,
+                duplicate=False,
             )
-        return out
+            claim.fingerprint = fingerprint(stored.data)
+            claim.answer.set_result(original)
+            if claim.fingerprint != p.fingerprint:
+                raise reused(p.command.command_id)
+            found[i] = original.model_copy(update={"duplicate": True})
+        return found
+
+    async def _append(self, agent_id: str, p: Prepared, claim: Claim) -> AcceptedAction:
+        seq, duplicate = await self.deps.log.submit(p.command, p.msg_id)
+        if self.deps.live is not None:
+            self.deps.live.expect(agent_id, p.command.command_id)
+        if duplicate:  # sent meanwhile by someone else (another gateway process)
+            self.limiter.release(agent_id, p.command.type)
+        else:
+            self.limiter.stored(agent_id, seq)
+        answer = AcceptedAction(
+            command_id=p.command.command_id, type=p.command.type, seq=seq, duplicate=False
+        )
+        claim.answer.set_result(answer)
+        return answer.model_copy(update={"duplicate": duplicate}) if duplicate else answer
+
+    def _withdraw(self, prepared: Sequence[Prepared], claims: dict[int, Claim]) -> None:
+        for i, claim in claims.items():
+            self.recent.withdraw(prepared[i].msg_id, claim)
 
     async def act(
         self,

@@ -36,7 +36,7 @@ from gateway.errors import (
     exception_handlers,
 )
 from gateway.freshreads import live_agent, live_portfolio
-from gateway.limits import RateLimiter, TickClock
+from gateway.limits import MinuteLimits, RateLimiter, TickClock
 from gateway.models import (
     ActionsAccepted,
     ActionStatus,
@@ -60,6 +60,7 @@ from gateway.models import (
     WorldTick,
 )
 from gateway.openapi import build_openapi
+from gateway.tickbudget import TickBudget
 from projections.relational import queries
 from schemas import limits
 from schemas.commands import RegisterAgent
@@ -168,8 +169,12 @@ class Gateway:
             deps.db, deps.season, deps.live.key_hashes if deps.live is not None else None
         )
         self.clock = TickClock(deps.db, deps.season, s.tick_cache_seconds)
-        self.limiter = RateLimiter(s.actions_per_tick, s.orders_per_minute, s.messages_per_minute)
-        self.actions = ActionService(deps, self.limiter, self.clock)
+        self.limiter = RateLimiter(
+            TickBudget(s.actions_per_tick, deps.log),
+            MinuteLimits(s.orders_per_minute, s.messages_per_minute),
+            self.clock,
+        )
+        self.actions = ActionService(deps, self.limiter)
         self._names: dict[str, str] = {}  # names registered through this process → agent id
         self._openapi: bytes | None = None
 

@@ -44,6 +44,9 @@ BATCH = 1_000  # the server's limit on messages in one atomic batch
 PUBLISH_TIMEOUT_SECONDS = 10.0
 BATCH_ID, BATCH_SEQUENCE, BATCH_COMMIT = "Nats-Batch-Id", "Nats-Batch-Sequence", "Nats-Batch-Commit"
 _CONFLICT_CODES = frozenset({10071, 10164})  # wrong last sequence (plain, in a batch)
+EXPECTED_LAST_MSG_ID = "Nats-Expected-Last-Msg-Id"
+PROBE_MSG_ID = "wss:dedupe-probe"  # reserved: no message carries it, so a probe never stores
+_WRONG_LAST_MSG_ID = 10070
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +229,45 @@ class SeasonLog:
             headers={MSG_ID: msg_id or s.command_msg_id(command.agent_id, command.command_id)},
         )
         return ack.seq, bool(ack.duplicate)
+
+    async def stored_seq(self, command: Command, msg_id: str) -> int | None:
+        """The sequence of the command stored under ``msg_id`` inside the dedupe window, or
+        None; stores nothing.
+
+        JetStream looks a message id up in its dedupe window before it checks
+        ``Nats-Expected-Last-Msg-Id``: a duplicate is answered with the original's sequence,
+        anything else fails the expectation (the reserved id is never anyone's last) and is
+        dropped. The log, not a cache, says whether a command was already sent.
+        """
+        try:
+            ack = await self.js.publish(
+                self.streams.command_subject(command.type),
+                command.model_dump_json().encode(),
+                headers={MSG_ID: msg_id, EXPECTED_LAST_MSG_ID: PROBE_MSG_ID},
+            )
+        except APIError as error:
+            if error.err_code == _WRONG_LAST_MSG_ID:
+                return None
+            raise
+        if not ack.duplicate:
+            raise WssError(f"the reserved message id {PROBE_MSG_ID!r} was used on the log")
+        return int(ack.seq)
+
+    async def command_at(self, seq: int) -> StoredMsg:
+        """The stored command message at ``seq`` (its bytes, headers and time stamp)."""
+        raw = await self.js.get_msg(self.streams.command_stream, seq=seq, direct=True)
+        headers = raw.headers or {}
+        return StoredMsg(raw.subject or "", int(raw.seq or seq), raw.data or b"", headers)
+
+    async def last_cut(self) -> int:
+        """The last command sequence a closed tick consumed (0 before the first tick)."""
+        try:
+            raw = await self.js.get_last_msg(
+                self.streams.event_stream, self.streams.event_subject("TickClosed"), direct=True
+            )
+        except NotFoundError:
+            return 0
+        return int(json.loads(raw.data or b"{}").get("last_command_seq", 0))
 
     async def submit_raw(self, subject_type: str, payload: bytes, msg_id: str) -> int:
         """Append bytes as they are: how a corrupt command reaches the log in tests."""

@@ -12,35 +12,44 @@ from gateway.agents import parse_llm_actions
 from gateway.auth import hash_key, mint_key, sign, webhook_secret
 from gateway.callbacks import check_callback_url, refusal
 from gateway.errors import RateLimited, Unprocessable
-from gateway.limits import RateLimiter
-
-
-def test_per_tick_budget_resets_each_tick() -> None:
-    limiter = RateLimiter(actions_per_tick=10, orders_per_minute=100, messages_per_minute=20)
-    limiter.admit("a", ["BUY"] * 10, tick=1, seconds_to_next_tick=0.4)
-    with pytest.raises(RateLimited) as info:
-        limiter.admit("a", ["BUY"], tick=1, seconds_to_next_tick=0.4)
-    assert info.value.retry_after == 1
-    assert info.value.headers["Retry-After"] == "1"
-    limiter.admit("a", ["BUY"], tick=2, seconds_to_next_tick=0.4)
-    limiter.admit("b", ["BUY"] * 10, tick=1, seconds_to_next_tick=0.4)  # per agent
+from gateway.limits import MinuteLimits, MovingWindow
 
 
 def test_a_refused_batch_counts_nothing() -> None:
-    limiter = RateLimiter(actions_per_tick=10, orders_per_minute=3, messages_per_minute=20)
+    limits = MinuteLimits(orders_per_minute=3, messages_per_minute=20)
     with pytest.raises(RateLimited, match="orders per minute"):
-        limiter.admit("a", ["BUY"] * 4, tick=1, seconds_to_next_tick=1)
-    limiter.admit("a", ["BUY"] * 3, tick=1, seconds_to_next_tick=1)
+        limits.take("a", ["BUY"] * 4)
+    limits.take("a", ["BUY"] * 3)
+
+
+def test_orders_and_messages_are_taken_together_or_not_at_all() -> None:
+    limits = MinuteLimits(orders_per_minute=100, messages_per_minute=1)
+    limits.take("a", ["MESSAGE"])
+    with pytest.raises(RateLimited, match="messages per minute"):
+        limits.take("a", ["BUY", "MESSAGE"])
+    limits.take("a", ["BUY"] * 100)  # the refused request's BUY did not count
 
 
 def test_orders_per_minute_window() -> None:
-    limiter = RateLimiter(actions_per_tick=1_000, orders_per_minute=100, messages_per_minute=20)
-    for tick in range(10):
-        limiter.admit("a", ["SELL"] * 10, tick=tick, seconds_to_next_tick=1)
+    limits = MinuteLimits(orders_per_minute=100, messages_per_minute=20)
+    for _ in range(10):
+        limits.take("a", ["SELL"] * 10)
     with pytest.raises(RateLimited) as info:
-        limiter.admit("a", ["CANCEL_ORDER"], tick=11, seconds_to_next_tick=1)
+        limits.take("a", ["CANCEL_ORDER"])
     assert 1 <= info.value.retry_after <= 60
-    limiter.admit("a", ["RUMOR"], tick=11, seconds_to_next_tick=1)  # not an order
+    assert info.value.headers["Retry-After"] == str(info.value.retry_after)
+    limits.take("a", ["RUMOR"])  # not an order
+    limits.take("b", ["SELL"] * 10)  # per agent
+
+
+def test_given_back_hits_free_the_window() -> None:
+    window = MovingWindow(limit=2, seconds=60)
+    window.add("k", 2, now=0.0)
+    assert window.wait("k", 1, now=1.0) == pytest.approx(59.0)
+    window.give_back("k")
+    assert window.wait("k", 1, now=1.0) == 0
+    assert window.wait("k", 1, now=61.0) == 0  # the window moved past the first hit
+    assert window.wait("k", 3, now=0.0) == 60  # more than the limit never fits
 
 
 @pytest.mark.parametrize(
