@@ -1,26 +1,25 @@
 """Example agents that join a running season over HTTP (``wss agent run``).
 
 Each strategy is a function of what the agent sees at a tick → a list of actions. The
-loop polls the tick, asks the strategy, sends the actions, and backs off on 429.
+loop polls the tick, asks the strategy, sends the actions (the SDK retries what is safe to
+repeat), reports a line per tick and keeps a tally for its summary.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import random
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.client import WssApiError, WssClient
 
-__all__ = ["STRATEGIES", "AgentRunner", "View"]
+__all__ = ["STRATEGIES", "AgentRunner", "Tally", "View"]
 
-log = logging.getLogger(__name__)
 
 Action = dict[str, Any]
 
@@ -174,15 +173,108 @@ STRATEGIES: dict[str, Callable[[], Strategy]] = {
 }
 
 
+def cents(amount: int | None) -> str:
+    if amount is None:
+        return "-"
+    sign = "-" if amount < 0 else ""
+    return f"{sign}${abs(amount) // 100:,}.{abs(amount) % 100:02d}"
+
+
+@dataclass
+class Tally:
+    """What an agent did, for its per-tick lines and its summary."""
+
+    ticks: int = 0
+    sent: int = 0
+    accepted: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    refused: int = 0  # requests the gateway refused (4xx): nothing reached the log
+    skipped: int = 0  # ticks whose decision failed (e.g. the model did not answer)
+    portfolio: dict[str, Any] = field(default_factory=dict)
+
+    def outcomes(self) -> str:
+        reasons = ", ".join(f"{r} {n}" for r, n in self.rejected.most_common(3))
+        rejected = sum(self.rejected.values())
+        return f"{self.accepted} accepted, {rejected} rejected" + (
+            f" ({reasons})" if reasons else ""
+        )
+
+    def worth(self) -> str:
+        p = self.portfolio
+        if not p:
+            return "net worth -"
+        return f"net worth {cents(p.get('net_worth'))} ({int(p.get('return_bps', 0)) / 100:+.2f}%)"
+
+    def summary(self, agent: str) -> str:
+        extra = f", {self.refused} refused" if self.refused else ""
+        extra += f", {self.skipped} ticks skipped" if self.skipped else ""
+        return (
+            f"agent {agent}: {self.ticks} ticks, {self.sent} actions sent, "
+            f"{self.outcomes()}{extra}; {self.worth()}"
+        )
+
+
+def describe(action: Action) -> str:
+    kind = str(action.get("type", "?"))
+    if "symbol" in action and "quantity" in action:
+        price = action.get("price")
+        at = f"@{cents(int(price))}" if isinstance(price, int) else ""
+        return f"{kind} {action['quantity']} {action['symbol']}{at}"
+    return kind
+
+
 class AgentRunner:
+    """Polls the tick; at each new one reads stocks and its portfolio, collects the
+    outcomes of what it sent before, asks the strategy and sends what it decides."""
+
     def __init__(
-        self, client: WssClient, strategy: Strategy, *, seed: int | None = None, lookback: int = 5
+        self,
+        client: WssClient,
+        strategy: Strategy,
+        *,
+        seed: int | None = None,
+        lookback: int = 5,
+        report: Callable[[str], None] | None = None,
     ) -> None:
         self.client, self.strategy = client, strategy
         self.rng = random.Random(seed)
         self.history: dict[str, deque[int]] = {}
         self.lookback = lookback
-        self.sent = 0
+        self.tally = Tally()
+        self.report = report or (lambda _line: None)
+        self._unresolved: list[str] = []  # command ids sent, outcome not yet seen
+
+    @property
+    def sent(self) -> int:
+        return self.tally.sent
+
+    async def _collect_outcomes(self) -> None:
+        still: list[str] = []
+        for command_id in self._unresolved:
+            try:
+                status = await self.client.action(command_id)
+            except WssApiError as error:
+                if error.code != "unknown_action":
+                    raise
+                continue  # nothing to wait for
+            if status["status"] == "pending":
+                still.append(command_id)
+            elif status["status"] == "accepted":
+                self.tally.accepted += 1
+            else:
+                outcome = status.get("outcome") or {}
+                self.tally.rejected[str(outcome.get("reason") or "rejected")] += 1
+        self._unresolved = still
+
+    async def _decide(self, view: View) -> list[Action]:
+        try:
+            decided = self.strategy(view, self.rng)
+            actions = await decided if isinstance(decided, Awaitable) else decided
+        except Exception as error:  # noqa: BLE001 - a strategy's failure skips its tick
+            self.tally.skipped += 1
+            self.report(f"tick {view.tick}: no decision ({type(error).__name__}: {error})")
+            return []
+        return list(actions)[:10]
 
     async def step(self, tick: int, market_open: bool) -> list[Action]:
         stocks = await self.client.stocks()
@@ -190,27 +282,40 @@ class AgentRunner:
             self.history.setdefault(s["symbol"], deque(maxlen=self.lookback)).append(
                 int(s["last_price"])
             )
-        view = View(tick, market_open, stocks, await self.client.portfolio(), self.history)
-        decided = self.strategy(view, self.rng)
-        actions = await decided if isinstance(decided, Awaitable) else decided
+        portfolio = await self.client.portfolio()
+        self.tally.portfolio = portfolio
+        await self._collect_outcomes()
+        actions = await self._decide(View(tick, market_open, stocks, portfolio, self.history))
+        note = ""
         if actions:
             try:
-                await self.client.act_many(actions[:10])
-                self.sent += len(actions[:10])
+                sent = await self.client.act_many(actions)
             except WssApiError as error:
-                if error.status == 429:
-                    await asyncio.sleep(error.retry_after or 1)
-                else:
-                    log.warning("actions refused: %s", error)
+                if error.status >= 500 or error.status in (401, 429):
+                    raise
+                self.tally.refused += 1
+                note = f"  refused: {error}"
+            else:
+                self.tally.sent += len(sent["actions"])
+                self._unresolved += [a["command_id"] for a in sent["actions"]]
+        self.tally.ticks += 1
+        done = ", ".join(describe(a) for a in actions[:3]) + ("..." if len(actions) > 3 else "")
+        self.report(
+            f"tick {tick:>5} {'open  ' if market_open else 'closed'} {self.tally.worth()}  "
+            f"cash {cents(portfolio.get('cash'))}  bp {cents(portfolio.get('buying_power'))}  "
+            f"sent {len(actions)}{' (' + done + ')' if done else ''}  "
+            f"so far {self.tally.outcomes()}{note}"
+        )
         return actions
 
-    async def run(self, ticks: int | None = None, poll: float = 0.2) -> None:
-        last, done = -1, 0
-        while ticks is None or done < ticks:
+    async def run(self, ticks: int | None = None, poll: float = 0.2) -> Tally:
+        last = -1
+        while ticks is None or self.tally.ticks < ticks:
             status = await self.client.request("GET", "world/tick")
             if status["tick"] != last:
                 last = status["tick"]
                 await self.step(last, bool(status["market_open"]))
-                done += 1
             else:
                 await asyncio.sleep(poll)
+        await self._collect_outcomes()
+        return self.tally

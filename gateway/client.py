@@ -1,5 +1,10 @@
 """A small async Python SDK for the gateway's HTTP API.
 
+Requests that are safe to repeat (reads, and actions: each carries a command id, so a
+retry acts at most once) are retried with exponential backoff on connection errors,
+timeouts, 502/503/504 and 429 (after its ``Retry-After``); registration only when the
+request never reached the server.
+
 async with WssClient("http://127.0.0.1:8000") as wss:
     me = await wss.register("my-bot", "retail_trader")   # keeps the key
     book = await wss.orderbook("APEX")
@@ -14,16 +19,26 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
 import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
 
 __all__ = ["SseEvent", "WssApiError", "WssClient"]
 
 API = "/api/v1"
+RETRY_STATUS = frozenset({429, 502, 503, 504})
 
 
 class WssApiError(Exception):
@@ -35,6 +50,29 @@ class WssApiError(Exception):
         super().__init__(f"{status} {code}: {detail}")
         self.status, self.code, self.detail = status, code, detail
         self.retry_after, self.body = retry_after, body
+
+
+def _transient(error: BaseException) -> bool:
+    if isinstance(error, WssApiError):
+        return error.status in RETRY_STATUS
+    return isinstance(error, httpx.TransportError)
+
+
+def _unsent(error: BaseException) -> bool:
+    """The request never reached the server: repeating it cannot act twice."""
+    return isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+
+
+def _wait(fallback: Any) -> Any:
+    """Backoff, or the server's ``Retry-After`` when it gave one (429, 503)."""
+
+    def wait(state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, WssApiError) and error.retry_after is not None:
+            return min(error.retry_after, 30.0)
+        return float(fallback(state))
+
+    return wait
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +90,13 @@ class WssClient:
         *,
         timeout: float = 10.0,
         http: httpx.AsyncClient | None = None,
+        retry_seconds: float = 30.0,
+        retry_attempts: int = 8,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
         self.agent_id: str | None = None
+        self.retry_seconds, self.retry_attempts = retry_seconds, retry_attempts
         self._own = http is None
         self.http = http or httpx.AsyncClient(
             base_url=self.base_url, timeout=timeout, trust_env=False
@@ -90,6 +131,28 @@ class WssClient:
         json_body: Any = None,
         params: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
+        retry: bool | None = None,
+    ) -> Any:
+        """One call; ``retry`` (default: for GET) repeats it on transient failures."""
+        again = method == "GET" if retry is None else retry
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_transient if again else _unsent),
+            stop=stop_after_attempt(self.retry_attempts) | stop_after_delay(self.retry_seconds),
+            wait=_wait(wait_exponential_jitter(multiplier=0.2, max=5.0, jitter=0.2)),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._once(method, path, json_body, params, headers)
+        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+    async def _once(
+        self,
+        method: str,
+        path: str,
+        json_body: Any,
+        params: Mapping[str, Any] | None,
+        headers: Mapping[str, str] | None,
     ) -> Any:
         url = path if path.startswith("/") else f"{API}/{path}"
         response = await self.http.request(
@@ -174,15 +237,17 @@ class WssClient:
     async def act(
         self, action: Mapping[str, Any], idempotency_key: str | None = None
     ) -> dict[str, Any]:
+        """Send one action (retried safely: it gets a command id if it has none)."""
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        body = dict(action) if idempotency_key else _with_command_id(action)
         out: dict[str, Any] = await self.request(
-            "POST", "actions", json_body=dict(action), headers=headers
+            "POST", "actions", json_body=body, headers=headers, retry=True
         )
         return out
 
     async def act_many(self, actions: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = await self.request(
-            "POST", "actions", json_body=[dict(a) for a in actions]
+            "POST", "actions", json_body=[_with_command_id(a) for a in actions], retry=True
         )
         return out
 
@@ -199,6 +264,18 @@ class WssClient:
                 status = await self.action(command_id)
                 if status["status"] != "pending":
                     return status
+                await asyncio.sleep(poll)
+
+    async def wait_registered(self, wait_seconds: float = 30.0, poll: float = 0.2) -> None:
+        """Wait until this client's agent is in the world (its registration's tick)."""
+        async with asyncio.timeout(wait_seconds):
+            while True:
+                try:
+                    await self.request("GET", f"agents/{self.agent_id}")
+                    return
+                except WssApiError as error:
+                    if error.code != "unknown_agent":
+                        raise
                 await asyncio.sleep(poll)
 
     # -- stream ------------------------------------------------------------------------------
@@ -244,3 +321,10 @@ class WssClient:
                     name, _, value = line.partition(":")
                     value = value.removeprefix(" ")
                     fields[name] = fields[name] + "\n" + value if name in fields else value
+
+
+def _with_command_id(action: Mapping[str, Any]) -> dict[str, Any]:
+    """A command id of the client's own, so that a retried request acts at most once."""
+    body = dict(action)
+    body.setdefault("command_id", "sdk-" + secrets.token_hex(8))
+    return body
