@@ -170,11 +170,12 @@ class ActionService:
 
     async def submit(self, agent_id: str, prepared: Sequence[Prepared]) -> list[AcceptedAction]:
         """Answer repeats as first answered; admit the new commands against the rate limits
-        (whole or not at all), then append them in order."""
-        while True:
-            answers = await self._submit_once(agent_id, prepared)
-            if answers is not None:
-                return answers
+        (whole or not at all), then append them in order; 503 while the log is out."""
+        with self.deps.outage.guard(self.deps.log.nc):
+            while True:
+                answers = await self._submit_once(agent_id, prepared)
+                if answers is not None:
+                    return answers
 
     async def _submit_once(
         self, agent_id: str, prepared: Sequence[Prepared]

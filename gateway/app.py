@@ -214,7 +214,13 @@ class Gateway:
         )
         self._names[body.name] = agent_id
         self.auth.remember(key_hash, agent_id)
-        await self.deps.log.submit(command)
+        try:
+            with self.deps.outage.guard(self.deps.log.nc):
+                await self.deps.log.submit(command)
+        except ServiceUnavailable:
+            self.auth.forget(key_hash)
+            self._names.pop(body.name, None)
+            raise
         if self.live is not None:
             self.live.expect(agent_id, command.command_id)
         projected = await self._await_registration(
@@ -527,7 +533,8 @@ class Gateway:
         return model_response(NotReady(detail=detail, failing=failing), 503)
 
     async def seasons(self, _request: Request) -> Response:
-        infos = await list_seasons(self.deps.log.nc)
+        with self.deps.outage.guard(self.deps.log.nc):
+            infos = await list_seasons(self.deps.log.nc)
         return model_response(
             SeasonList(
                 seasons=[

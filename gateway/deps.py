@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.outage import LogOutage
 from projections.health import ReadHealth
 from wss.seasonlog import SeasonLog
 
@@ -84,6 +85,7 @@ class GatewayDeps:
     db: AsyncEngine
     settings: GatewaySettings = field(default_factory=GatewaySettings)
     hub: SseHub | None = None
+    outage: LogOutage = field(default_factory=LogOutage)
     analytics: AnalyticsClient | None = None
     live: LiveWorld | None = None  # the world folded in this process: agents' fresh reads
     # The read-side tasks feeding this gateway report failures here (``/ready``).

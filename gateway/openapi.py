@@ -95,6 +95,10 @@ E429 = {
     "content": _json(ref("ErrorBody")),
     "headers": {"Retry-After": {"description": "seconds to wait", "schema": {"type": "string"}}},
 }
+E503 = err(
+    "the command log (NATS) is unreachable; retry later",
+    **{"Retry-After": "seconds to wait"},
+)
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 OPTIONAL_BEARER: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
 
@@ -223,6 +227,7 @@ def _paths() -> dict[str, Any]:
                     "409": E409,
                     "413": E413,
                     "422": E422,
+                    "503": E503,
                 },
             }
         },
@@ -322,6 +327,7 @@ def _paths() -> dict[str, Any]:
                     "413": E413,
                     "422": E422,
                     "429": E429,
+                    "503": E503,
                 },
             }
         },
@@ -359,7 +365,9 @@ def _paths() -> dict[str, Any]:
             tag="world",
         ),
         f"{v1}/seasons": _get(
-            "Seasons on this log", {"200": ok("seasons", "SeasonList")}, tag="world"
+            "Seasons on this log",
+            {"200": ok("seasons", "SeasonList"), "503": E503},
+            tag="world",
         ),
         f"{v1}/stream": _get(
             "Server-sent events: ?channels=tick,market,market:APEX,news,trades,leaderboard,"

@@ -101,11 +101,13 @@ async def gateway_env(
     tick_ms: int = 100,
     seed: int = 7,
     project: bool = True,
+    reconnect_attempts: int = 3,
     **settings: Any,
 ) -> AsyncIterator[Env]:
     """``project=False``: no relational projection runs (its schema exists, empty), as
-    when it has fallen far behind."""
-    nc = await connect(nats_url)
+    when it has fallen far behind. ``reconnect_attempts``: how many times (about one a
+    second) the connection tries again after losing the server."""
+    nc = await connect(nats_url, max_reconnect_attempts=reconnect_attempts)
     log = await create_season(nc, seed, CONFIG)
     stop = asyncio.Event()
     engine = asyncio.create_task(
