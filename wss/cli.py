@@ -117,12 +117,13 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
     from wss.readside import prepare as prepare_read_side  # noqa: PLC0415
     from wss.season import create_season, new_seed, run_engine, take_lease  # noqa: PLC0415
     from wss.seasonlog import SeasonLog  # noqa: PLC0415
+    from wss.seasonstatus import observed  # noqa: PLC0415
 
     stop = _stop_on_signals()
     async with nats(settings) as conn:
         if args.season:
             log = SeasonLog(conn.nc, args.season)
-            info = await log.require()
+            info = await observed(log, await log.require(), settings.lease_seconds)
             if info.status == "ended":
                 raise WssError(f"season {log.season} has ended; replay it with the replayer")
             print(f"season {log.season} (seed {info.seed}) resumes at tick {info.tick}", flush=True)
@@ -234,10 +235,14 @@ async def _stop(settings: Settings, season: str) -> int:
 
 async def _seasons(settings: Settings) -> int:
     from wss.bootstrap import nats  # noqa: PLC0415
-    from wss.seasonlog import list_seasons  # noqa: PLC0415
+    from wss.seasonlog import SeasonLog, list_seasons  # noqa: PLC0415
+    from wss.seasonstatus import observed  # noqa: PLC0415
 
     async with nats(settings) as conn:
-        seasons = await list_seasons(conn.nc)
+        seasons = [
+            await observed(SeasonLog(conn.nc, s.season), s, settings.lease_seconds)
+            for s in await list_seasons(conn.nc)
+        ]
     if not seasons:
         print("no seasons yet: start one with `wss run`")
         return 0

@@ -38,7 +38,8 @@ class Lease:
         return await kv.bucket(self.js, LEASES_BUCKET)
 
     def _value(self) -> bytes:
-        return json.dumps({"owner": self.owner, "renewed": time.time()}).encode()
+        held = {"owner": self.owner, "renewed": time.time(), "ttl": self.ttl}
+        return json.dumps(held).encode()
 
     async def acquire(self) -> None:
         kv = await self._bucket()
@@ -84,3 +85,16 @@ class Lease:
         with contextlib.suppress(KeyWrongLastSequenceError, APIError):
             await kv.delete(self.key, last=self._revision)
         self._revision = None
+
+
+async def lease_is_live(js: JetStreamContext, key: str, default_ttl: float) -> bool:
+    """Whether someone holds ``key`` now: renewed within its holder's ttl."""
+    try:
+        entry = await (await kv.bucket(js, LEASES_BUCKET)).get(key)
+    except KeyNotFoundError:
+        return False
+    if not entry.value:
+        return False
+    held = json.loads(entry.value)
+    ttl = float(held.get("ttl", default_ttl))
+    return time.time() - float(held["renewed"]) < ttl

@@ -53,7 +53,7 @@ _WRONG_LAST_MSG_ID = 10070
 class SeasonInfo:
     season: str
     seed: int
-    status: str  # running | stopped | ended
+    status: str  # created | running | stopped | ended (wss.seasonstatus adds crashed)
     created: str
     tick: int = 0
     state_hash: str = ""
