@@ -20,17 +20,6 @@ RUN = ("run", "--tick-ms", "100", "--no-gateway", "--no-projections")
 STALE_URL = "nats://127.0.0.1:1"
 
 
-def _ticked(out: str, at_least: int) -> bool:
-    return sum(line.startswith("tick ") for line in out.splitlines()) >= at_least
-
-
-def _season_of(out: str) -> str | None:
-    for line in out.splitlines():
-        if line.startswith("season ") and " created " in line:
-            return line.split()[1]
-    return None
-
-
 def test_a_stale_server_record_is_replaced_not_waited_on(tmp_path: Path) -> None:
     nats_dir = tmp_path / "nats"
     nats_dir.mkdir()
@@ -70,7 +59,7 @@ def test_an_unreachable_nats_url_is_one_line_and_a_nonzero_exit(tmp_path: Path) 
 def test_a_short_command_beside_a_live_run_leaves_the_server_running(tmp_path: Path) -> None:
     run = spawn(tmp_path, *RUN)
     try:
-        wait_until(lambda: _ticked(run.out(), 2), what="the engine to tick")
+        run.expect(r"^tick +1 ")
         record = server_record(tmp_path)
         assert record is not None
         assert record.users == [run.pid]
@@ -81,7 +70,7 @@ def test_a_short_command_beside_a_live_run_leaves_the_server_running(tmp_path: P
         after = server_record(tmp_path)
         assert after is not None
         assert (after.url, after.users) == (record.url, [run.pid])
-        assert _ticked(run.out(), 3) or wait_until(lambda: _ticked(run.out(), 3))
+        run.expect(r"^tick +2 ")  # and the engine ticks on
 
         run.proc.send_signal(signal.SIGTERM)
         assert run.wait() == 0, run.err()
@@ -97,10 +86,9 @@ def test_a_run_that_resumes_beside_an_orphaned_server_adopts_and_stops_it(
     first = spawn(tmp_path, *RUN)
     second = None
     try:
-        wait_until(lambda: _ticked(first.out(), 2), what="the engine to tick")
-        season = _season_of(first.out())
+        season = first.expect(r"season (\S+) created")[1]
+        first.expect(r"^tick +1 ")
         record = server_record(tmp_path)
-        assert season is not None
         assert record is not None
         first.kill()
         assert pid_alive(record.pid)  # kill -9 of the engine leaves its server: an orphan
@@ -121,7 +109,7 @@ def test_a_run_that_resumes_beside_an_orphaned_server_adopts_and_stops_it(
 def test_a_command_on_a_dead_servers_record_starts_a_new_one(tmp_path: Path) -> None:
     run = spawn(tmp_path, *RUN)
     try:
-        wait_until(lambda: _ticked(run.out(), 1), what="the engine to tick")
+        run.expect(r"^tick +0 ")
         record = server_record(tmp_path)
         assert record is not None
         run.kill()
