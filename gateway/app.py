@@ -23,11 +23,9 @@ from starlette.routing import Route
 
 from gateway import agent_input, readmodel
 from gateway.actions import ActionService
-from gateway.auth import Authenticator, hash_key, mint_agent_id, mint_key, webhook_secret
-from gateway.callbacks import check_callback_url
+from gateway.auth import Authenticator
 from gateway.deps import GatewayDeps
 from gateway.errors import (
-    Conflict,
     NotFound,
     PayloadTooLarge,
     ServiceUnavailable,
@@ -51,7 +49,6 @@ from gateway.models import (
     PortfolioOut,
     Ready,
     RegisterRequest,
-    RegisterResponse,
     SeasonList,
     SeasonOut,
     StockList,
@@ -60,11 +57,10 @@ from gateway.models import (
     WorldTick,
 )
 from gateway.openapi import build_openapi
+from gateway.registration import Registrar
 from gateway.tickbudget import TickBudget
 from projections.relational import queries
 from schemas import limits
-from schemas.commands import RegisterAgent
-from schemas.enums import Role
 from wss.seasonlog import list_seasons
 
 __all__ = ["Gateway", "create_app"]
@@ -73,7 +69,6 @@ DOCS = ("skill.md", "register.md", "heartbeat.md", "api.md")
 _SYMBOL = re.compile(limits.SYMBOL_PATTERN)
 _AGENT = re.compile(limits.AGENT_ID_PATTERN)
 _COMMAND = re.compile(limits.COMMAND_ID_PATTERN)
-POLL = 0.025
 
 
 def model_response(model: BaseModel, status: int = 200) -> Response:
@@ -175,7 +170,7 @@ class Gateway:
             self.clock,
         )
         self.actions = ActionService(deps, self.limiter)
-        self._names: dict[str, str] = {}  # names registered through this process → agent id
+        self.registrar = Registrar(deps, self.auth)
         self._openapi: bytes | None = None
 
     @property
@@ -191,83 +186,10 @@ class Gateway:
     async def register(self, request: Request) -> Response:
         limit = self.deps.settings.max_body_bytes
         body = agent_input.validate_body(RegisterRequest, await read_json(request, limit))
-        if body.callback_url is not None:
-            await check_callback_url(
-                body.callback_url, allow_private=self.deps.settings.allow_private_callbacks
-            )
-        live_names = self.live.world.names if self.live is not None else {}
-        if (
-            body.name in self._names
-            or body.name in live_names
-            or await readmodel.agent_by_name(self.db, self.season, body.name)
-        ):
-            raise Conflict(f"the name {body.name!r} is taken", code="name_taken")
-        agent_id, key = mint_agent_id(), mint_key()
-        key_hash = hash_key(key)
-        command = RegisterAgent(
-            command_id=f"register-{agent_id}",
-            agent_id=agent_id,
-            name=body.name,
-            role=Role(body.role),
-            callback_url=body.callback_url,
-            api_key_hash=key_hash,
-        )
-        self._names[body.name] = agent_id
-        self.auth.remember(key_hash, agent_id)
-        try:
-            with self.deps.outage.guard(self.deps.log.nc):
-                await self.deps.log.submit(command)
-        except ServiceUnavailable:
-            self.auth.forget(key_hash)
-            self._names.pop(body.name, None)
-            raise
-        if self.live is not None:
-            self.live.expect(agent_id, command.command_id)
-        projected = await self._await_registration(
-            agent_id, command.command_id, key_hash, body.name
-        )
-        out = RegisterResponse(
-            agent_id=agent_id,
-            name=body.name,
-            role=body.role,
-            api_key=key,
-            webhook_secret=webhook_secret(self.deps.settings.webhook_secret, agent_id),
-            command_id=command.command_id,
-            projected=projected,
-        )
-        return model_response(out, 201 if projected else 202)
-
-    async def _await_registration(
-        self, agent_id: str, command_id: str, key_hash: str, name: str
-    ) -> bool:
-        """Wait (bounded) for the world to show the agent; 409 if the engine refused."""
-        wait = self.deps.settings.register_wait_seconds
-        if self.live is not None:
-            live = self.live
-            await live.wait_until(lambda: live.outcome(agent_id, command_id) is not None, wait)
-            outcome = live.outcome(agent_id, command_id)
-        else:
-            outcome = await self._polled_outcome(agent_id, command_id, wait)
-        if outcome is not None and outcome.status == "rejected":
-            self.auth.forget(key_hash)
-            self._names.pop(name, None)
-            raise Conflict(
-                outcome.detail or "registration refused",
-                code=outcome.reason or "registration_refused",
-            )
-        return outcome is not None
-
-    async def _polled_outcome(
-        self, agent_id: str, command_id: str, wait: float
-    ) -> queries.ActionOutcome | None:
-        """Without a live world: poll the relational read model (bounded)."""
-        loop = asyncio.get_running_loop()
-        until = loop.time() + wait
-        while True:
-            outcome = await queries.action_outcome(self.db, self.season, agent_id, command_id)
-            if outcome is not None or loop.time() >= until:
-                return outcome
-            await asyncio.sleep(POLL)
+        client = request.client.host if request.client is not None else "unknown"
+        key = request.headers.get("idempotency-key")
+        out = await self.registrar.register(body, client, key)
+        return model_response(out, 201 if out.projected else 202)
 
     async def _await_agent(self, agent_id: str) -> None:
         """An agent whose registration is on the log but not yet cut: its reads wait for

@@ -7,6 +7,7 @@ registration reaches the read model. Keys are never logged.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -22,6 +23,7 @@ from projections.relational import queries
 __all__ = [
     "KEY_PATTERN",
     "Authenticator",
+    "derived_registration",
     "hash_key",
     "mint_agent_id",
     "mint_key",
@@ -41,6 +43,24 @@ def mint_key() -> str:
 
 def mint_agent_id() -> str:
     return "a-" + secrets.token_hex(8)
+
+
+def derived_registration(
+    server_secret: bytes, season: str, client: str, idempotency_key: str
+) -> tuple[str, str]:
+    """The agent id and API key a keyed registration gets: ``HMAC(server secret, ...)``.
+
+    A retry of the same registration re-derives the same answer, so nothing but the key's
+    sha256 is ever stored; the key is as unguessable as the server secret. The client's
+    address is part of it: a leaked Idempotency-Key alone does not yield the API key.
+    """
+    seed = hmac.new(
+        server_secret,
+        "\0".join(("register", season, client, idempotency_key)).encode(),
+        hashlib.sha256,
+    ).digest()
+    key = hmac.new(server_secret, b"api-key\0" + seed, hashlib.sha256).digest()
+    return "a-" + seed[:8].hex(), KEY_PREFIX + base64.urlsafe_b64encode(key).decode().rstrip("=")
 
 
 def hash_key(key: str) -> str:

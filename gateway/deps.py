@@ -65,6 +65,7 @@ class GatewaySettings:
     )
     webhook_secret: bytes = field(default_factory=lambda: secrets.token_hex(32).encode())
     register_wait_seconds: float = 3.0
+    registrations_per_minute: int = 10  # new agents per client address (each is funded)
     # Reads of an agent whose registration is on the log but not yet cut wait this long
     # for the tick that admits it.
     read_wait_seconds: float = 3.0

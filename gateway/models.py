@@ -105,7 +105,10 @@ class RegisterResponse(Body):
     agent_id: str
     name: str
     role: str
-    api_key: str = Field(description="shown once: only its sha256 is stored")
+    api_key: str = Field(
+        description="shown once (again only to a retry with the same Idempotency-Key): "
+        "only its sha256 is stored"
+    )
     webhook_secret: str = Field(description="HMAC-SHA256 key of the X-WSS-Signature header")
     command_id: str
     projected: bool = Field(description="false: accepted, still on its way to the read model")

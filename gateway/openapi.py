@@ -87,7 +87,7 @@ E400 = err("not JSON")
 E401 = err("missing or invalid API key", **{"WWW-Authenticate": "Bearer"})
 E403 = err("forbidden: another agent's order, agent id or private channel")
 E404 = err("no such resource")
-E409 = err("conflict: the name is taken")
+E409 = err("conflict: the name is taken, or the Idempotency-Key was used for another request")
 E413 = err("the body is larger than the limit (64 KiB)")
 E422 = err("invalid fields; `fields` lists each one")
 E429 = {
@@ -100,6 +100,18 @@ E503 = err(
     **{"Retry-After": "seconds to wait"},
 )
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+
+
+def idempotency_key(description: str) -> dict[str, Any]:
+    return {
+        "name": "Idempotency-Key",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+        "description": description,
+    }
+
+
 OPTIONAL_BEARER: list[dict[str, list[str]]] = [{}, {"bearerAuth": []}]
 
 
@@ -217,8 +229,14 @@ def _paths() -> dict[str, Any]:
         ),
         f"{v1}/auth/register": {
             "post": {
-                "summary": "Register an agent; the API key is shown once",
+                "summary": "Register an agent; the API key is shown once (again only to a retry)",
                 "tags": ["auth"],
+                "parameters": [
+                    idempotency_key(
+                        "a retry with the same key and body, from the same address, within "
+                        "24 h gets the same answer (the same API key)"
+                    )
+                ],
                 "requestBody": {"required": True, "content": _json(ref("RegisterRequest"))},
                 "responses": {
                     "201": ok("registered and visible in the read model", "RegisterResponse"),
@@ -227,6 +245,7 @@ def _paths() -> dict[str, Any]:
                     "409": E409,
                     "413": E413,
                     "422": E422,
+                    "429": E429,
                     "503": E503,
                 },
             }
@@ -310,13 +329,10 @@ def _paths() -> dict[str, Any]:
                 "tags": ["actions"],
                 "security": BEARER,
                 "parameters": [
-                    {
-                        "name": "Idempotency-Key",
-                        "in": "header",
-                        "required": False,
-                        "schema": {"type": "string", "minLength": 1, "maxLength": 128},
-                        "description": "a retried request with the same key acts once",
-                    }
+                    idempotency_key(
+                        "names the command id of actions that carry none; a retry acts once "
+                        "and is answered with the original 202"
+                    )
                 ],
                 "requestBody": {"required": True, "content": _json(ref("ActionRequest"))},
                 "responses": {
@@ -324,6 +340,7 @@ def _paths() -> dict[str, Any]:
                     "400": E400,
                     "401": E401,
                     "403": E403,
+                    "409": E409,
                     "413": E413,
                     "422": E422,
                     "429": E429,

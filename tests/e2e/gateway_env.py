@@ -34,6 +34,7 @@ TEST_SETTINGS = GatewaySettings(
     allow_private_callbacks=True,
     webhook_secret=SECRET,
     register_wait_seconds=3.0,
+    registrations_per_minute=1_000,  # tests register many agents from one address
 )
 CONFIG = SeasonConfig(
     symbols=4,
