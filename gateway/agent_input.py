@@ -9,7 +9,8 @@ to the published schemas here, before any model sees it:
 - no string and no key may hold a control character or a lone surrogate: they break
   logs, terminals and Postgres text columns (422 ``control_character``);
 - values must already have the JSON type the schema names: pydantic's strict JSON mode,
-  so ``true`` or ``"5"`` is not an integer (422 ``validation_error``).
+  so ``true`` or ``"5"`` is not an integer (422 ``validation_error``). A number with a
+  zero fraction (``5.0``) is one, as JSON Schema says; it is read exactly, as an int.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from decimal import Decimal
 from itertools import accumulate
 from typing import Any, TypeVar
 
@@ -38,6 +40,7 @@ MAX_JSON_DEPTH = 32
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_WHOLE_DIGITS = 40  # past every bound in the schemas: such a number is refused by range
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 M = TypeVar("M", bound=BaseModel)
@@ -59,9 +62,22 @@ def loads(raw: bytes) -> Any:
     if json_depth(raw) > MAX_JSON_DEPTH:
         raise BadRequest(f"JSON nests deeper than {MAX_JSON_DEPTH} levels", code="json_too_deep")
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_float=_number, parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("the body is not valid JSON", code="invalid_json") from None
+
+
+def _number(text: str) -> int | float:
+    """A JSON number with a fraction or exponent: an int when it is whole (exactly, not
+    through a float), else a float. Huge exponents stay floats: no 10^10^9 ints."""
+    value = Decimal(text)
+    if value.adjusted() < _WHOLE_DIGITS and value == value.to_integral_value():
+        return int(value)
+    return float(text)
+
+
+def _not_json(text: str) -> float:
+    raise ValueError(f"{text} is not JSON")
 
 
 def _control_fields(value: Any, prefix: Sequence[str | int]) -> list[dict[str, str]]:

@@ -27,11 +27,11 @@ from nats.js import JetStreamContext, api
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
-from gateway import readmodel
+from gateway import agent_input, readmodel
 from gateway.actions import ActionService
 from gateway.auth import sign, webhook_secret
 from gateway.deps import GatewayDeps
-from gateway.errors import ApiError
+from gateway.errors import ApiError, BadRequest
 from gateway.hooks_http import HookResponse, HookTransport
 from gateway.limits import TickClock
 from gateway.models import WebhookReply
@@ -263,8 +263,9 @@ class WebhookDispatcher:
         if not response.body or len(response.body) > self.deps.settings.max_body_bytes:
             return 0
         try:
-            reply = WebhookReply.model_validate_json(response.body)
-        except ValidationError:
+            # Read like an HTTP body (bounded depth, exact whole numbers), then validated.
+            reply = WebhookReply.model_validate(agent_input.loads(response.body))
+        except (ValidationError, BadRequest):
             return 0
         if not reply.actions:
             return 0

@@ -6,7 +6,7 @@ authenticated key, and its ``command_id`` is the agent's idempotency key.
 
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, TypeAdapter, model_validator
+from pydantic import ConfigDict, Field, JsonValue, TypeAdapter, model_validator
 
 from schemas import limits
 from schemas.base import Message
@@ -29,7 +29,18 @@ class CommandBase(Message):
     agent_id: AgentId
 
 
+# ``_price_matches_type`` in JSON Schema terms, so schema-driven clients build only orders
+# it takes (an absent order_type is LIMIT).
+_PRICE_RULE: dict[str, JsonValue] = {
+    "if": {"required": ["order_type"], "properties": {"order_type": {"const": "MARKET"}}},
+    "then": {"properties": {"price": {"type": "null"}}},
+    "else": {"required": ["price"], "properties": {"price": {"type": "integer"}}},
+}
+
+
 class OrderCommand(CommandBase):
+    model_config = ConfigDict(json_schema_extra=_PRICE_RULE)
+
     symbol: Symbol
     order_type: OrderType = OrderType.LIMIT
     quantity: Quantity

@@ -120,7 +120,7 @@ async def test_bad_query_values_are_422(http: httpx.AsyncClient, path: str, quer
     [
         ("quantity", True),
         ("quantity", "5"),
-        ("quantity", 5.0),
+        ("quantity", 5.5),
         ("price", "100"),
         ("price", False),
         ("symbol", 5),
@@ -134,6 +134,34 @@ async def test_actions_are_validated_strictly(
     out = await refused(env, http, f"{V1}/actions", {**BUY, field: value}, 422, headers=auth(key))
     assert out["error"] == "validation_error"
     assert out["fields"][0]["loc"] == f"BUY.{field}", out
+
+
+async def test_whole_number_floats_are_integers_read_exactly(
+    env: Env, http: httpx.AsyncClient, key: str
+) -> None:
+    # JSON Schema counts 5.0 an integer; it is read as one, without a float's rounding.
+    r = await http.post(
+        f"{V1}/actions",
+        content=b'{"type": "BUY", "symbol": "AAAA", "quantity": 5.0, "price": 1e2}',
+        headers=auth(key),
+    )
+    assert r.status_code == 202, r.text
+    stored = await env.log.js.get_msg(env.log.streams.command_stream, r.json()["actions"][0]["seq"])
+    assert json.loads(stored.data)["quantity"] == 5
+    for raw in (b"9223372036854775808.0", b"9.223372036854775808e18", b"1e999999999"):
+        before = await env.command_seq()
+        r = await http.post(
+            f"{V1}/actions",
+            content=b'{"type": "CANCEL_ORDER", "order_id": ' + raw + b"}",
+            headers=auth(key),
+        )
+        assert r.status_code == 422, (raw, r.text)
+        assert await env.command_seq() == before
+    r = await http.post(
+        f"{V1}/actions", content=b'{"type": "BUY", "quantity": NaN}', headers=auth(key)
+    )
+    assert r.status_code == 400
+    assert r.json()["error"] == "invalid_json"
 
 
 async def test_register_is_validated_strictly(env: Env, http: httpx.AsyncClient) -> None:
