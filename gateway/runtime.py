@@ -20,6 +20,7 @@ from gateway.liveworld import LiveWorld
 from gateway.serve import GatewayServer, serve_gateway
 from projections.analytics.client import AnalyticsClient
 from projections.health import ReadHealth, supervise
+from projections.hub_seed import latest_seed, nats_url_of
 from projections.relational import RelationalProjection, create_engine, migrate
 from projections.runner import run_projection
 from projections.sse_hub import SseHub
@@ -87,7 +88,8 @@ async def running_gateway(
     try:
         await live.start()
         if hub is not None:
-            await hub.start()
+            # From the latest snapshot: start-up must not grow with the season's length.
+            await hub.start(await latest_seed(nats_url_of(season_log.nc), season_log.season))
         deps = GatewayDeps(
             log=season_log,
             db=db,

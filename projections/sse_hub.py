@@ -11,11 +11,16 @@ Back-pressure. Every subscriber has a bounded queue. The hub never waits for a c
 when a queue is full the client is dropped, and its stream ends with
 ``event: error`` / ``data: {"error":"slow_consumer"}``.
 
+Start. The hub follows the log from the engine's latest snapshot (``hub_seed.py``), not
+from its first event, so starting on a long season costs the same as on a short one.
+
 Resume. A client sending ``Last-Event-ID: N`` is registered first, at the hub's current
 sequence L (no ``await`` in between, so no event slips past): live events above L queue
 up while the events in (N, L] are replayed from JetStream by a private pull consumer,
-then the queue takes over. Each sequence is delivered exactly once, in order. The
-leaderboard is state, not history: a replay includes only the latest one.
+then the queue takes over. Each sequence is delivered exactly once, in order. A replay is
+bounded (``max_replay`` events): an older N first gets ``event: error`` with
+``resume_gap_too_large`` saying which events are skipped. The leaderboard is state, not
+history: a replay includes only the latest one.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import inspect
 import json
 import logging
 import re
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -39,6 +45,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from projections.analytics.book import AgentBook
+from projections.hub_seed import HubSeed
 from schemas import limits
 from schemas.events import (
     AgentBankrupted,
@@ -83,6 +90,9 @@ MAX_SEQUENCE = 2**63 - 1
 _SEQUENCE = re.compile(r"^[0-9]{1,19}$")
 SLOW_CONSUMER = "slow_consumer"
 SEP = "\r\n"
+CATCH_UP_REPORT_SECONDS = 10.0
+GAP_TOO_LARGE = "resume_gap_too_large"
+MAX_REPLAY = 100_000  # events a Last-Event-ID resume replays at most
 
 _AGENT_PRIVATE = (
     OrderAccepted,
@@ -136,6 +146,12 @@ def channels_of(event: Event) -> frozenset[str]:
             return frozenset({f"agent:{event.agent_id}"})
         case _:
             return frozenset()
+
+
+def error_frame(code: str, detail: str) -> bytes:
+    """An ``event: error`` message without an id (the client resumes from its last id)."""
+    data = json.dumps({"error": code, "detail": detail})
+    return f"event: error{SEP}data: {data}{SEP}{SEP}".encode()
 
 
 def frame(seq: int, event: str, data: str) -> bytes:
@@ -210,13 +226,16 @@ class SseHub:
         queue_size: int = 1_024,
         leaderboard_size: int = 10,
         replay_batch: int = 512,
+        max_replay: int = MAX_REPLAY,
     ) -> None:
         self.js = js
         self.streams = SeasonStreams(season)
         self.queue_size = queue_size
         self.leaderboard_size = leaderboard_size
         self.replay_batch = replay_batch
+        self.max_replay = max_replay
         self.last_seq = 0  # last stream sequence fanned out
+        self.received = 0  # events taken from the log (a start from a seed skips the rest)
         self.subscribers: set[Subscriber] = set()
         self.dropped = 0
         self._book = AgentBook()
@@ -227,23 +246,45 @@ class SseHub:
 
     # -- lifecycle -----------------------------------------------------------------
 
-    async def start(self, catch_up_seconds: float = 30.0) -> None:
-        """Subscribe from the start of the log (the leaderboard folds it all) and
-        return once caught up with the log as it was when called."""
+    async def start(self, seed: HubSeed | None = None) -> None:
+        """Follow the log from ``seed`` (a snapshot's book; None: the log's start) and
+        return once caught up with the log as it was when called.
+
+        The catch-up covers only the events after the seed, so it is bounded by the
+        snapshot interval; there is no deadline to miss on a long season.
+        """
         try:
             info = await self.js.stream_info(self.streams.event_stream)
             self._target = info.state.last_seq
         except NotFoundError:
             self._target = 0  # the engine has not created the stream yet
+        if seed is not None and seed.seq <= self._target:
+            self._book, self.last_seq = seed.book, seed.seq
+            self._leaderboard = self._leaderboard_frame(seed.seq, seed.tick)
         if self._target <= self.last_seq:
             self._caught_up.set()
-        self._sub = await self.js.subscribe(
-            self.streams.event_subjects,
-            cb=self._on_msg,
-            ordered_consumer=True,
-            deliver_policy=api.DeliverPolicy.ALL,
+        start = (
+            {"deliver_policy": api.DeliverPolicy.ALL}
+            if self.last_seq == 0
+            else {
+                "deliver_policy": api.DeliverPolicy.BY_START_SEQUENCE,
+                "config": api.ConsumerConfig(opt_start_seq=self.last_seq + 1),
+            }
         )
-        await asyncio.wait_for(self._caught_up.wait(), catch_up_seconds)
+        self._sub = await self.js.subscribe(
+            self.streams.event_subjects, cb=self._on_msg, ordered_consumer=True, **start
+        )
+        began = time.monotonic()
+        while not self._caught_up.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._caught_up.wait(), CATCH_UP_REPORT_SECONDS)
+            if not self._caught_up.is_set():
+                log.warning(
+                    "sse hub: catching up, at event %d of %d after %.0fs",
+                    self.last_seq,
+                    self._target,
+                    time.monotonic() - began,
+                )
 
     async def stop(self) -> None:
         sub, self._sub = self._sub, None
@@ -260,6 +301,7 @@ class SseHub:
         seq = msg.metadata.sequence.stream
         if seq <= self.last_seq:
             return  # an ordered-consumer reset can re-deliver
+        self.received += 1
         try:
             outgoing = self._route(seq, msg.data)
         except Exception:
@@ -325,13 +367,20 @@ class SseHub:
         subscriber = self.subscribe(wanted, last_event_id)
         try:
             if last_event_id is not None and last_event_id < handover:
-                async for data in self._replay(wanted, last_event_id, handover):
+                start = max(last_event_id, handover - self.max_replay)
+                if start > last_event_id:
+                    yield error_frame(
+                        GAP_TOO_LARGE,
+                        f"a resume replays at most {self.max_replay:,} events: events "
+                        f"{last_event_id + 1}..{start} are skipped; read the state over HTTP",
+                    )
+                async for data in self._replay(wanted, start, handover):
                     yield data
             while (out := await subscriber.next()) is not None:
                 yield out.data
         except SlowConsumerError as exc:
             # No id: the client must resume from the last event it really received.
-            yield f"event: error{SEP}data: {json.dumps({'error': str(exc)})}{SEP}{SEP}".encode()
+            yield error_frame(str(exc), "the client fell behind; resume with Last-Event-ID")
         finally:
             self.subscribers.discard(subscriber)
 

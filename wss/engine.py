@@ -21,6 +21,10 @@ from wss.seasonlog import CUT_HEADER, SeasonLog
 from wss.snapshots import SnapshotStore
 from wss.streams import TICK_HEADER
 
+# A snapshot at least every this many events (besides every WSS_SNAPSHOT_EVERY ticks):
+# a restart folds at most this many events, about a second here (docs/PERFORMANCE.md).
+SNAPSHOT_EVERY_EVENTS = 50_000
+
 
 @dataclass(frozen=True, slots=True)
 class TickReport:
@@ -62,15 +66,23 @@ def biggest_mover(world: World) -> str:
 
 class Engine:
     def __init__(
-        self, log: SeasonLog, lease: Lease, snapshots: SnapshotStore | None, snapshot_every: int
+        self,
+        log: SeasonLog,
+        lease: Lease,
+        snapshots: SnapshotStore | None,
+        snapshot_every: int,
+        *,
+        snapshot_every_events: int = SNAPSHOT_EVERY_EVENTS,
     ) -> None:
         self.log, self.lease, self.snapshots = log, lease, snapshots
         self.snapshot_every = snapshot_every
+        self.snapshot_every_events = snapshot_every_events
         self.world = World()
         self.last_cut = 0  # last command sequence consumed by a committed tick
         self.event_seq = 0  # last event sequence in the stream
         self.partial: list[StoredMsg] = []  # a half-published tick found on recovery
         self.last_hash = ""  # state hash of the last committed TickClosed
+        self.snapshot_seq = 0  # event sequence of the latest snapshot (tried)
         self.feed = CommandFeed(log.js, log.streams)
 
     @property
@@ -82,6 +94,7 @@ class Engine:
         snap = await self.snapshots.latest(self.season) if self.snapshots else None
         world, start = (snap.world, snap.event_seq + 1) if snap else (World(), 1)
         self.last_hash = snap.last_hash if snap else ""
+        self.snapshot_seq = snap.event_seq if snap else 0
         last = await self.log.last_seq(self.log.streams.event_stream)
         pending: list[tuple[StoredMsg, ev.EventBase]] = []
         async for page in self.log.read(self.log.streams.event_stream, start, last):
@@ -134,8 +147,13 @@ class Engine:
         assert isinstance(closed, ev.TickClosed)
         self.last_hash = closed.state_hash
         await self.lease.renew()
-        if self.snapshots and tick % self.snapshot_every == 0:
+        if self.snapshots and (
+            tick % self.snapshot_every == 0
+            or self.event_seq - self.snapshot_seq >= self.snapshot_every_events
+        ):
+            # By events too: busy ticks must not leave a restart a long fold to do.
             await self.snapshots.save(self.season, world, self.event_seq, self.last_hash)
+            self.snapshot_seq = self.event_seq
         trades = [e for e in events if isinstance(e, ev.TradeExecuted)]
         return TickReport(
             tick=tick,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from domain.state import World
 from schemas.config import SeasonConfig
 from schemas.events import (
     AgentRegistered,
@@ -56,6 +57,20 @@ class AgentBook:
         self.config = SeasonConfig()
         self.prices: dict[str, int] = {}
         self.accounts: dict[str, Account] = {}
+
+    @classmethod
+    def from_world(cls, world: World) -> AgentBook:
+        """The book as of a world image (an engine snapshot): the agents' cash and
+        positions, marked at the last prices. Lets a reader start from a snapshot instead
+        of folding the season from its first event."""
+        book = cls()
+        book.config = world.config
+        book.prices = {symbol: c.last_price for symbol, c in world.companies.items()}
+        book.accounts = {
+            agent_id: Account(a.cash, {s: q for s, q in a.positions.items() if q})
+            for agent_id, a in world.accounts.items()
+        }
+        return book
 
     def _account(self, agent_id: str) -> Account:
         account = self.accounts.get(agent_id)

@@ -1,18 +1,21 @@
 """Pure fold from sequenced events to analytics rows (column-oriented, ready to insert).
 
 No I/O here: the projection owns the store. The fold's only state is the agent book
-and the last snapshot emitted per agent, both rebuilt by re-folding the stored events.
+and the last snapshot emitted per agent; the projection checkpoints it (``image``) and
+rebuilds it from the latest checkpoint plus the stored events after it.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from domain.clock import day_of, minute_of_day
-from projections.analytics.book import BOOK_EVENT_TYPES, AgentBook
+from projections.analytics.book import BOOK_EVENT_TYPES, Account, AgentBook
 from projections.base import Sequenced
+from schemas.config import SeasonConfig
 from schemas.events import (
     BarClosed,
     BorrowFeeCharged,
@@ -88,6 +91,34 @@ class AnalyticsFold:
         # Last emitted (net_worth, cash, portfolio, margin) per agent: snapshots are
         # written only when an agent's numbers move, which bounds the table.
         self.last_snapshot: dict[str, tuple[int, int, int, int]] = {}
+
+    def image(self) -> str:
+        """The fold's state as JSON (see ``from_image``)."""
+        book = self.book
+        return json.dumps(
+            {
+                "config": book.config.model_dump(mode="json"),
+                "prices": book.prices,
+                "accounts": {k: [a.cash, a.positions] for k, a in book.accounts.items()},
+                "last_snapshot": self.last_snapshot,
+            },
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_image(cls, season_id: str, image: str) -> AnalyticsFold:
+        data = json.loads(image)
+        fold = cls(season_id)
+        fold.book.config = SeasonConfig.model_validate(data["config"])
+        fold.book.prices = {k: int(v) for k, v in data["prices"].items()}
+        fold.book.accounts = {
+            k: Account(int(cash), {s: int(q) for s, q in positions.items()})
+            for k, (cash, positions) in data["accounts"].items()
+        }
+        fold.last_snapshot = {
+            k: (int(a), int(b), int(c), int(d)) for k, (a, b, c, d) in data["last_snapshot"].items()
+        }
+        return fold
 
     def fold(self, batch: Iterable[Sequenced], *, emit: bool = True) -> Rows:
         """Advance the state over ``batch``; with ``emit`` also return its rows."""

@@ -12,9 +12,11 @@ rows and fills in the rest. Nothing is counted twice, so plain ``count()``/``sum
 are exact without ``FINAL``; the ReplacingMergeTree engines are a second fence.
 
 The in-memory state (agent cash, positions and marks, last snapshot per agent) is
-rebuilt on start by re-folding the stored ``events`` up to the recorded position, so
-it always matches what the position says was applied; any failure during ``apply``
-marks it stale and the next call rebuilds it the same way.
+rebuilt on start from the latest checkpoint (``fold_checkpoints``, written every
+``CHECKPOINT_EVERY_EVENTS`` with a batch, before its position) and the stored ``events``
+after it up to the recorded position, so it always matches what the position says was
+applied and a restart costs the same on a long season as on a short one; any failure
+during ``apply`` marks it stale and the next call rebuilds it the same way.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from projections.analytics.client import DEFAULT_DATABASE, AnalyticsClient, Clie
 from projections.analytics.fold import STATE_EVENT_TYPES, AnalyticsFold, Columns, Rows
 from projections.analytics.schema import (
     AGENT_SNAPSHOTS,
+    CHECKPOINTS,
     DATA_TABLES,
     EVENTS,
     POSITIONS,
@@ -41,6 +44,9 @@ from projections.base import Sequenced
 from schemas.events import parse_event
 
 _RESTORE_PAGE = 50_000
+# A checkpoint of the fold at least every this many events: a restart re-folds at most
+# this many stored events instead of the whole season.
+CHECKPOINT_EVERY_EVENTS = 50_000
 
 
 class AnalyticsProjection:
@@ -53,6 +59,7 @@ class AnalyticsProjection:
         *,
         database: str = DEFAULT_DATABASE,
         name: str = "analytics",
+        checkpoint_every: int = CHECKPOINT_EVERY_EVENTS,
     ) -> None:
         self.name = name
         self.season_id = season_id
@@ -63,6 +70,9 @@ class AnalyticsProjection:
         self._lock = asyncio.Lock()
         self._ready = False
         self._position = 0
+        self._checkpoint_seq = 0
+        self.checkpoint_every = checkpoint_every
+        self.restored = 0  # events re-folded by the last restart (after its checkpoint)
         self._watermarks: dict[str, int] = {}
         self._fold = AnalyticsFold(season_id)
 
@@ -108,19 +118,36 @@ class AnalyticsProjection:
             return client
         position = self._max_seq(POSITIONS, f" AND name = '{self._name_literal()}'")
         watermarks = {table: self._max_seq(table) for table in DATA_TABLES}
-        fold = AnalyticsFold(self.season_id)
-        self._restore(client, fold, position)
+        fold, after = self._checkpoint(client, position)
+        self._restore(client, fold, after, position)
         self._fold, self._position, self._watermarks = fold, position, watermarks
+        self._checkpoint_seq = after
         self._ready = True
         return client
 
     def _name_literal(self) -> str:
         return self.name.replace("\\", "\\\\").replace("'", "\\'")
 
-    def _restore(self, client: AnalyticsClient, fold: AnalyticsFold, position: int) -> None:
-        """Re-fold the stored state-bearing events up to ``position``, page by page."""
-        after = 0
+    def _checkpoint(self, client: AnalyticsClient, position: int) -> tuple[AnalyticsFold, int]:
+        """The fold at the latest checkpoint at or below ``position`` (a checkpoint above it
+        was written by a batch that crashed before recording its position)."""
+        rows = client.query(
+            f"SELECT seq, image FROM {self._db}.{CHECKPOINTS} "  # noqa: S608
+            f"WHERE season_id = {{season:String}} AND name = {{name:String}} "
+            f"AND seq <= {{upto:UInt64}} ORDER BY seq DESC LIMIT 1",
+            parameters={"season": self.season_id, "name": self.name, "upto": position},
+        ).result_rows
+        if not rows:
+            return AnalyticsFold(self.season_id), 0
+        seq, image = rows[0]
+        return AnalyticsFold.from_image(self.season_id, image), int(seq)
+
+    def _restore(
+        self, client: AnalyticsClient, fold: AnalyticsFold, after: int, position: int
+    ) -> None:
+        """Re-fold the stored state-bearing events in (after, position], page by page."""
         types = ", ".join(f"'{t}'" for t in STATE_EVENT_TYPES)
+        self.restored = 0
         while after < position:
             rows = client.query(
                 f"SELECT seq, payload FROM {self._db}.{EVENTS} "  # noqa: S608
@@ -135,6 +162,7 @@ class AnalyticsProjection:
                 (Sequenced(int(seq), parse_event(payload)) for seq, payload in rows),
                 emit=False,
             )
+            self.restored += len(rows)
             after = int(rows[-1][0])
 
     def _position_sync(self) -> int:
@@ -150,6 +178,12 @@ class AnalyticsProjection:
             rows = self._fold.fold(fresh)
             self._insert_rows(client, rows)
             last = fresh[-1].seq
+            if last - self._checkpoint_seq >= self.checkpoint_every:
+                image = self._fold.image()
+                self._insert(
+                    client, TABLES[CHECKPOINTS], [[self.season_id], [self.name], [last], [image]]
+                )
+                self._checkpoint_seq = last
             self._insert(client, TABLES[POSITIONS], [[self.season_id], [self.name], [last]])
             self._position = last
         except BaseException:
@@ -186,6 +220,7 @@ class AnalyticsProjection:
         drop_season(client, self.database, self.season_id)
         self._fold = AnalyticsFold(self.season_id)
         self._position = 0
+        self._checkpoint_seq = 0
         self._watermarks = dict.fromkeys(DATA_TABLES, 0)
         self._ready = True
 

@@ -26,6 +26,7 @@ EVENTS = "events"
 PRICE_HISTORY = "price_history"
 AGENT_SNAPSHOTS = "agent_snapshots"
 POSITIONS = "projection_positions"
+CHECKPOINTS = "fold_checkpoints"
 
 # Tables whose rows carry the producing event's ``seq``, in insert order.
 DATA_TABLES = (EVENTS, PRICE_HISTORY, AGENT_SNAPSHOTS)
@@ -116,6 +117,14 @@ TABLES: dict[str, Table] = {
         "",
         "(season_id, name)",
     ),
+    # The fold's in-memory state (book, last snapshots) as of ``seq``: a restart re-folds
+    # only the events after the latest one, not the whole season.
+    CHECKPOINTS: Table(
+        CHECKPOINTS,
+        (_SEASON, ("name", "LowCardinality(String)"), _SEQ, ("image", "String")),
+        "",
+        "(season_id, name, seq)",
+    ),
 }
 
 
@@ -138,5 +147,5 @@ def ensure_schema(client: AnalyticsClient, database: str) -> None:
 def drop_season(client: AnalyticsClient, database: str, season_id: str) -> None:
     """Remove every row of a season from every table (its partitions)."""
     db = quote_identifier(database)
-    for table in (*DATA_TABLES, POSITIONS):
+    for table in (*DATA_TABLES, POSITIONS, CHECKPOINTS):
         client.command(f"ALTER TABLE {db}.{table} DROP PARTITION {quote_literal(season_id)}")
