@@ -44,7 +44,7 @@ from sse_starlette import EventSourceResponse
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from projections.analytics.book import AgentBook
+from projections.analytics.book import BOOK_EVENT_TYPES, AgentBook
 from projections.hub_seed import HubSeed
 from schemas import limits
 from schemas.events import (
@@ -91,6 +91,7 @@ _SEQUENCE = re.compile(r"^[0-9]{1,19}$")
 SLOW_CONSUMER = "slow_consumer"
 SEP = "\r\n"
 CATCH_UP_REPORT_SECONDS = 10.0
+CATCH_UP_YIELD_EVERY = 1_000
 GAP_TOO_LARGE = "resume_gap_too_large"
 MAX_REPLAY = 100_000  # events a Last-Event-ID resume replays at most
 
@@ -243,6 +244,7 @@ class SseHub:
         self._sub: JetStreamContext.PushSubscription | None = None
         self._caught_up = asyncio.Event()
         self._target = 0
+        self._last_close: tuple[int, int] | None = None  # (seq, tick) of the last TickClosed
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -302,6 +304,11 @@ class SseHub:
         if seq <= self.last_seq:
             return  # an ordered-consumer reset can re-deliver
         self.received += 1
+        if not self._caught_up.is_set():
+            self._catch_up(seq, msg)
+            if self.received % CATCH_UP_YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+            return
         try:
             outgoing = self._route(seq, msg.data)
         except Exception:
@@ -315,6 +322,23 @@ class SseHub:
         # Let the clients' responses drain their queues before the next event: a
         # burst from the consumer must not overflow a client that keeps up.
         await asyncio.sleep(0)
+
+    def _catch_up(self, seq: int, msg: Msg) -> None:
+        """Before start returns no client is connected: only the book's events matter, and
+        only the last leaderboard. The subject names the type, so the rest is not parsed."""
+        kind = msg.subject.rpartition(".")[2]
+        try:
+            if kind in BOOK_EVENT_TYPES:
+                self._book.apply(parse_event(msg.data))
+            elif kind == "TickClosed":
+                self._last_close = (seq, int(json.loads(msg.data)["tick"]))
+        except Exception:
+            log.exception("sse hub: unreadable event at seq %d skipped", seq)
+        self.last_seq = seq
+        if seq >= self._target:
+            if self._last_close is not None:
+                self._leaderboard = self._leaderboard_frame(*self._last_close)
+            self._caught_up.set()
 
     def _route(self, seq: int, raw: bytes) -> list[Outgoing]:
         event = parse_event(raw)

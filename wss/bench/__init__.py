@@ -33,4 +33,9 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
 
         result = bench_gateway(agents=args.agents)
         return result
+    if args.what == "resume":
+        from wss.bench.resume import bench_resume  # noqa: PLC0415
+
+        result = bench_resume(events=args.events or 1_500_000, port=args.port)
+        return result
     raise ValueError(args.what)
