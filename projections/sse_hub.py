@@ -1,6 +1,7 @@
 """The live SSE hub: one JetStream consumer per process, fanned out to many clients.
 
-Routing. Each event goes to the channels it belongs to (``channels_of``); a client
+Routing. Each event goes to the channels it belongs to, in the view those channels may
+see (``visibility.views``: a public trade names no counterparty); a client
 subscribes to a set of channels and receives each matching event once, as an SSE
 message whose ``id`` is the event's stream sequence, ``event`` its type and ``data``
 its JSON. ``leaderboard`` is computed here: at each ``TickClosed`` the hub publishes
@@ -46,33 +47,9 @@ from starlette.responses import JSONResponse, Response
 
 from projections.analytics.book import BOOK_EVENT_TYPES, AgentBook
 from projections.hub_seed import HubSeed
+from projections.visibility import views
 from schemas import limits
-from schemas.events import (
-    AgentBankrupted,
-    AgentRegistered,
-    AgentStatusChanged,
-    BarClosed,
-    BorrowFeeCharged,
-    CommandRejected,
-    EarningsReported,
-    Event,
-    MarginCalled,
-    MarginCallMet,
-    MarketClosed,
-    MarketOpened,
-    OrderAccepted,
-    OrderCancelled,
-    OrderExpired,
-    OrderRejected,
-    PositionChanged,
-    PositionLiquidated,
-    RegimeChanged,
-    SeasonEnded,
-    SocialActionRecorded,
-    TickClosed,
-    TradeExecuted,
-    parse_event,
-)
+from schemas.events import TickClosed, parse_event
 from wss.streams import SeasonStreams
 
 log = logging.getLogger(__name__)
@@ -95,59 +72,6 @@ CATCH_UP_YIELD_EVERY = 1_000
 GAP_TOO_LARGE = "resume_gap_too_large"
 MAX_REPLAY = 100_000  # events a Last-Event-ID resume replays at most
 
-_AGENT_PRIVATE = (
-    OrderAccepted,
-    OrderRejected,
-    OrderCancelled,
-    OrderExpired,
-    PositionChanged,
-    MarginCalled,
-    MarginCallMet,
-    PositionLiquidated,
-    AgentBankrupted,
-    AgentStatusChanged,
-    BorrowFeeCharged,
-    CommandRejected,
-    AgentRegistered,
-)
-# Social actions the target must learn of (a whistleblower stays anonymous).
-_TARGET_SEES = frozenset({"MESSAGE", "ALLY", "BRIBE"})
-
-
-def channels_of(event: Event) -> frozenset[str]:
-    """The channels an event is published on (empty: private to the engine)."""
-    match event:
-        case TickClosed():
-            return frozenset({"tick"})
-        case BarClosed():
-            return frozenset({"market", f"market:{event.symbol}"})
-        case TradeExecuted():
-            return frozenset(
-                {
-                    "trades",
-                    f"market:{event.symbol}",
-                    f"agent:{event.buyer_id}",
-                    f"agent:{event.seller_id}",
-                }
-            )
-        case EarningsReported():
-            return frozenset({"market", "news", f"market:{event.symbol}"})
-        case RegimeChanged():
-            return frozenset({"market", "news"})
-        case MarketOpened() | MarketClosed() | SeasonEnded():
-            return frozenset({"market"})
-        case SocialActionRecorded():
-            out = {f"agent:{event.agent_id}"}
-            if event.action == "RUMOR":
-                out.add("news")
-            if event.target_agent_id and event.action in _TARGET_SEES:
-                out.add(f"agent:{event.target_agent_id}")
-            return frozenset(out)
-        case _ if isinstance(event, _AGENT_PRIVATE):
-            return frozenset({f"agent:{event.agent_id}"})
-        case _:
-            return frozenset()
-
 
 def error_frame(code: str, detail: str) -> bytes:
     """An ``event: error`` message without an id (the client resumes from its last id)."""
@@ -163,6 +87,7 @@ def frame(seq: int, event: str, data: str) -> bytes:
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     seq: int
+    kind: str  # the SSE event name; (seq, kind) names one message whatever its view
     channels: frozenset[str]
     data: bytes  # the encoded SSE frame
 
@@ -181,12 +106,16 @@ class Subscriber:
         self.dropped: str | None = None
         self.closed = False
         self._queue: deque[Outgoing] = deque()
+        self._last: tuple[int, str] = (0, "")  # the last message queued
         self._wake = asyncio.Event()
 
     def offer(self, out: Outgoing) -> bool:
         """Queue ``out`` if it concerns us; False when that overflowed the queue."""
         if out.seq <= self.after or self.channels.isdisjoint(out.channels):
             return True
+        if (out.seq, out.kind) == self._last:
+            return True  # another view of a message this client already has (views())
+        self._last = (out.seq, out.kind)
         if len(self._queue) >= self.max_queue:
             self.drop(SLOW_CONSUMER)
             return False
@@ -343,10 +272,10 @@ class SseHub:
     def _route(self, seq: int, raw: bytes) -> list[Outgoing]:
         event = parse_event(raw)
         self._book.apply(event)
-        out: list[Outgoing] = []
-        channels = channels_of(event)
-        if channels:
-            out.append(Outgoing(seq, channels, frame(seq, event.type, raw.decode())))
+        out = [
+            Outgoing(seq, event.type, view.channels, frame(seq, event.type, view.data))
+            for view in views(event, raw.decode())
+        ]
         if isinstance(event, TickClosed):
             self._leaderboard = self._leaderboard_frame(seq, event.tick)
             out.append(self._leaderboard)
@@ -364,7 +293,9 @@ class SseHub:
             },
             separators=(",", ":"),
         )
-        return Outgoing(seq, frozenset({"leaderboard"}), frame(seq, "Leaderboard", data))
+        return Outgoing(
+            seq, "Leaderboard", frozenset({"leaderboard"}), frame(seq, "Leaderboard", data)
+        )
 
     def _fan_out(self, out: Outgoing) -> None:
         for subscriber in list(self.subscribers):
@@ -433,8 +364,10 @@ class SseHub:
                     if seq > upto:
                         return
                     event = parse_event(msg.data)
-                    if not wanted.isdisjoint(channels_of(event)):
-                        yield frame(seq, event.type, msg.data.decode())
+                    for view in views(event, msg.data.decode()):
+                        if not wanted.isdisjoint(view.channels):
+                            yield frame(seq, event.type, view.data)
+                            break  # the most complete view this client may see
                     if latest is not None and latest.seq == seq and "leaderboard" in wanted:
                         yield latest.data
                     if seq >= upto or meta.num_pending == 0:

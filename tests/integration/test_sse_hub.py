@@ -21,7 +21,8 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from projections.sse_bench import create_event_stream, running_server
-from projections.sse_hub import SseHub, channels_of, sse_endpoint
+from projections.sse_hub import SseHub, sse_endpoint
+from projections.visibility import PUBLIC_TRADE_FIELDS, channels_of
 from schemas.enums import Intent, OrderType, Side
 from schemas.events import BarClosed, Event, OrderAccepted, TickClosed, TradeExecuted
 from wss.natsserver import connect
@@ -368,3 +369,37 @@ async def test_resume_replays_a_bounded_gap_and_says_what_it_skipped(season: Sea
     replayed = [f.id for f in got[1:]]
     wanted = {"tick", "market"}
     assert replayed == [seq for seq in season.expected(wanted) if seq > last - 10]
+
+
+async def test_public_trades_never_name_counterparties(season: Season, served: Served) -> None:
+    """``trades`` and ``market:SYM`` carry the public view of a fill; its parties get the
+    whole fill on their own channel, once, even when also subscribed to ``trades``."""
+    async with httpx.AsyncClient(timeout=10) as http:
+        streams = [
+            http.stream("GET", served.url, params={"channels": "trades,market:APEX"}),
+            http.stream(
+                "GET",
+                served.url,
+                params={"channels": "trades,agent:ext"},
+                headers={"x-agent": "ext"},
+            ),
+        ]
+        async with streams[0] as public, streams[1] as own:
+            await until(lambda: len(served.hub.subscribers) == 2)
+            await season.publish(tick_events(1))
+            got: dict[str, list[Frame]] = {"public": [], "own": []}
+            for name, response in (("public", public), ("own", own)):
+                async for f in frames(response):
+                    got[name].append(f)
+                    if (
+                        f.event == "TradeExecuted"
+                        and len([g for g in got[name] if g.event == "TradeExecuted"]) == 2
+                    ):
+                        break
+    public_trades = [json.loads(f.data) for f in got["public"] if f.event == "TradeExecuted"]
+    assert [list(t) for t in public_trades] == [list(PUBLIC_TRADE_FIELDS)] * 2
+    assert {t["symbol"] for t in public_trades} == {"APEX", "BOLT"}
+    own = [json.loads(f.data) for f in got["own"] if f.event == "TradeExecuted"]
+    # ext's own fill in full (once), the other trade as the public sees it.
+    assert [t.get("buyer_id") for t in own] == ["ext", None]
+    assert len({f.id for f in got["own"] if f.event == "TradeExecuted"}) == 2

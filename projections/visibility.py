@@ -1,0 +1,125 @@
+"""Who may see what of an event on the live feeds: the one place that decides it.
+
+Public channels (``tick``, ``market``, ``market:SYM``, ``news``, ``trades``,
+``leaderboard``) carry what every spectator may know; ``agent:<id>`` carries an agent's
+own business. A trade is both: its public view names the symbol, price, quantity, tick,
+trade id and aggressor side, never the counterparties, their orders or their fees (so
+holdings cannot be rebuilt from the public tape); each party gets the whole fill on its
+own channel. Fundamentals are private and never leave the engine.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from schemas.events import (
+    AgentBankrupted,
+    AgentRegistered,
+    AgentStatusChanged,
+    BarClosed,
+    BorrowFeeCharged,
+    CommandRejected,
+    EarningsReported,
+    Event,
+    MarginCalled,
+    MarginCallMet,
+    MarketClosed,
+    MarketOpened,
+    OrderAccepted,
+    OrderCancelled,
+    OrderExpired,
+    OrderRejected,
+    PositionChanged,
+    PositionLiquidated,
+    RegimeChanged,
+    SeasonEnded,
+    SocialActionRecorded,
+    TickClosed,
+    TradeExecuted,
+)
+
+__all__ = ["PUBLIC_TRADE_FIELDS", "View", "channels_of", "public_trade", "views"]
+
+# What the public tape shows of a trade.
+PUBLIC_TRADE_FIELDS = ("type", "tick", "trade_id", "symbol", "price", "quantity", "aggressor")
+
+_AGENT_PRIVATE = (
+    OrderAccepted,
+    OrderRejected,
+    OrderCancelled,
+    OrderExpired,
+    PositionChanged,
+    MarginCalled,
+    MarginCallMet,
+    PositionLiquidated,
+    AgentBankrupted,
+    AgentStatusChanged,
+    BorrowFeeCharged,
+    CommandRejected,
+    AgentRegistered,
+)
+# Social actions the target must learn of (a whistleblower stays anonymous).
+_TARGET_SEES = frozenset({"MESSAGE", "ALLY", "BRIBE"})
+
+
+def channels_of(event: Event) -> frozenset[str]:
+    """The channels an event is published on (empty: private to the engine)."""
+    match event:
+        case TickClosed():
+            return frozenset({"tick"})
+        case BarClosed():
+            return frozenset({"market", f"market:{event.symbol}"})
+        case TradeExecuted():
+            # The union of its views' channels (see ``views``).
+            return frozenset(
+                {
+                    "trades",
+                    f"market:{event.symbol}",
+                    f"agent:{event.buyer_id}",
+                    f"agent:{event.seller_id}",
+                }
+            )
+        case EarningsReported():
+            return frozenset({"market", "news", f"market:{event.symbol}"})
+        case RegimeChanged():
+            return frozenset({"market", "news"})
+        case MarketOpened() | MarketClosed() | SeasonEnded():
+            return frozenset({"market"})
+        case SocialActionRecorded():
+            out = {f"agent:{event.agent_id}"}
+            if event.action == "RUMOR":
+                out.add("news")
+            if event.target_agent_id and event.action in _TARGET_SEES:
+                out.add(f"agent:{event.target_agent_id}")
+            return frozenset(out)
+        case _ if isinstance(event, _AGENT_PRIVATE):
+            return frozenset({f"agent:{event.agent_id}"})
+        case _:
+            return frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """One rendering of an event (``data``: its JSON) for the readers of ``channels``."""
+
+    channels: frozenset[str]
+    data: str
+
+
+def public_trade(event: TradeExecuted) -> str:
+    """A trade as the public channels show it: no counterparties, orders or fees."""
+    shown = event.model_dump(mode="json", include=set(PUBLIC_TRADE_FIELDS))
+    return json.dumps({name: shown[name] for name in PUBLIC_TRADE_FIELDS}, separators=(",", ":"))
+
+
+def views(event: Event, raw: str) -> list[View]:
+    """The renderings of ``event`` (stored as ``raw``), most complete first: a reader on
+    several of their channels receives only the first that concerns it."""
+    if isinstance(event, TradeExecuted):
+        return [
+            View(frozenset({f"agent:{event.buyer_id}", f"agent:{event.seller_id}"}), raw),
+            View(frozenset({"trades", f"market:{event.symbol}"}), public_trade(event)),
+        ]
+    channels = channels_of(event)
+    return [View(channels, raw)] if channels else []
