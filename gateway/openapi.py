@@ -107,7 +107,13 @@ def idempotency_key(description: str) -> dict[str, Any]:
         "name": "Idempotency-Key",
         "in": "header",
         "required": False,
-        "schema": {"type": "string", "minLength": 1, "maxLength": 128},
+        # Printable ASCII without edge spaces: what survives an HTTP header as sent.
+        "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 128,
+            "pattern": r"^[!-~](?:[ -~]*[!-~])?$",
+        },
         "description": description,
     }
 
@@ -198,6 +204,11 @@ def _components() -> dict[str, Any]:
             "actions": {"type": "array", "items": ref("AgentAction"), "minItems": 1, "maxItems": 10}
         },
     }
+    # What a webhook answer's actions are, as the gateway reads them (the model keeps Any:
+    # a bad action is refused there with the others, not by the reply's parser).
+    reply = schemas["WebhookReply"]["properties"]["actions"]
+    reply["items"] = ref("AgentAction")
+    reply["description"] = "actions for the next tick; the first 10 are read"
     schemas["ActionRequest"] = {
         "oneOf": [
             ref("AgentAction"),

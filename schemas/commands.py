@@ -34,7 +34,16 @@ class CommandBase(Message):
 _PRICE_RULE: dict[str, JsonValue] = {
     "if": {"required": ["order_type"], "properties": {"order_type": {"const": "MARKET"}}},
     "then": {"properties": {"price": {"type": "null"}}},
-    "else": {"required": ["price"], "properties": {"price": {"type": "integer"}}},
+    "else": {
+        "required": ["price"],
+        "properties": {
+            "price": {
+                "type": "integer",
+                "minimum": limits.MIN_PRICE_CENTS,
+                "maximum": limits.MAX_PRICE_CENTS,
+            }
+        },
+    },
 }
 
 
