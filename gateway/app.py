@@ -57,6 +57,7 @@ from gateway.models import (
     WorldTick,
 )
 from gateway.openapi import build_openapi
+from gateway.outcomes import OutcomeIndex
 from gateway.registration import Registrar
 from gateway.tickbudget import TickBudget
 from projections.relational import queries
@@ -69,6 +70,7 @@ DOCS = ("skill.md", "register.md", "heartbeat.md", "api.md")
 _SYMBOL = re.compile(limits.SYMBOL_PATTERN)
 _AGENT = re.compile(limits.AGENT_ID_PATTERN)
 _COMMAND = re.compile(limits.COMMAND_ID_PATTERN)
+REFUSALS_KEPT = 100_000
 
 
 def model_response(model: BaseModel, status: int = 200) -> Response:
@@ -171,6 +173,8 @@ class Gateway:
         )
         self.actions = ActionService(deps, self.limiter)
         self.registrar = Registrar(deps, self.auth)
+        # Outcomes the gateway gave itself: webhook-reply actions it refused (never logged).
+        self.refusals = OutcomeIndex(REFUSALS_KEPT)
         self._openapi: bytes | None = None
 
     @property
@@ -365,6 +369,9 @@ class Gateway:
         if not _COMMAND.match(command_id):
             raise NotFound(f"no command {command_id!r}", code="unknown_command")
         outcome, pending = await self._outcome(agent_id, command_id)
+        if outcome is None and (not pending or self.live is None):
+            # Not on the log (a pending resend of it would win): a refused webhook reply's?
+            outcome = self.refusals.get(agent_id, command_id)
         if outcome is None and not pending:
             raise NotFound(f"no command {command_id!r} was sent by you", code="unknown_action")
         status: Any = "pending" if outcome is None else outcome.status
@@ -565,7 +572,7 @@ def create_app(deps: GatewayDeps) -> Starlette:
         if deps.settings.webhooks_enabled:
             from gateway.webhooks import WebhookDispatcher  # noqa: PLC0415
 
-            dispatcher = WebhookDispatcher(deps, gw.actions, gw.clock)
+            dispatcher = WebhookDispatcher(deps, gw.actions, gw.clock, gw.refusals)
             await dispatcher.start()
         app_.state.webhooks = dispatcher
         try:

@@ -224,7 +224,9 @@ async def _bench(  # noqa: PLR0917 - the bench's knobs
                         "per_agent": per_agent,
                     }
                 )
-                dispatcher = WebhookDispatcher(gw.deps, app_gw.actions, app_gw.clock)
+                dispatcher = WebhookDispatcher(
+                    gw.deps, app_gw.actions, app_gw.clock, app_gw.refusals
+                )
                 closed = TickClosed(
                     tick=1,
                     sim_time="",

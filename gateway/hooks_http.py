@@ -31,6 +31,7 @@ MAX_HEADER = 16 * 1024
 class HookResponse:
     status: int
     body: bytes
+    oversized: bool = False  # the body was past ``max_body`` and was not read
 
     @property
     def is_success(self) -> bool:
@@ -121,7 +122,7 @@ class HookTransport:
         if "content-length" in fields:
             length = int(fields["content-length"])
             if length > self.max_body:
-                return HookResponse(status, b""), False
+                return HookResponse(status, b"", oversized=True), False
             return HookResponse(status, await reader.readexactly(length)), reusable
         if fields.get("transfer-encoding", "").lower() == "chunked":
             chunks, size = [], 0
@@ -132,7 +133,7 @@ class HookTransport:
                     break
                 size += n
                 if size > self.max_body:
-                    return HookResponse(status, b""), False
+                    return HookResponse(status, b"", oversized=True), False
                 chunks.append(data[:-2])
             return HookResponse(status, b"".join(chunks)), reusable
         return HookResponse(status, b""), False  # no framing: don't wait for a close

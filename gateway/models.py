@@ -285,7 +285,8 @@ class TickWebhook(Body):
 
 
 class WebhookReply(BaseModel):
-    """What an agent may answer a webhook with: actions for the next tick."""
+    """What an agent may answer a webhook with: actions for the next tick (checked like a
+    POST /api/v1/actions batch; refused ones come back as ReplyRefused alerts)."""
 
     model_config = ConfigDict(extra="ignore")
     actions: list[Any] = Field(default_factory=list)

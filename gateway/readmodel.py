@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.models import Bar, BookLevel, OrderBook, PortfolioOut
-from projections.relational.queries import HoldingView
+from projections.relational.queries import HoldingView, OrderView
 from projections.relational.tables import AGENTS, COMPANIES, HOLDINGS, ORDERS, TRADES, WORLD
 
 __all__ = [
@@ -170,7 +170,8 @@ async def callback_agents(db: AsyncEngine, season: str) -> list[CallbackAgent]:
 
 
 async def portfolios(db: AsyncEngine, season: str, agent_ids: list[str]) -> dict[str, PortfolioOut]:
-    """Owners' portfolios (without open orders) for many agents in two queries."""
+    """Owners' portfolios for many agents in three queries (the shape the HTTP portfolio
+    has without a live world: open orders included)."""
     if not agent_ids:
         return {}
     wanted = set(agent_ids)
@@ -200,6 +201,17 @@ async def portfolios(db: AsyncEngine, season: str, agent_ids: list[str]) -> dict
                 .order_by(HOLDINGS.c.agent_id, HOLDINGS.c.symbol)
             )
         ).all()
+        open_rows = (
+            await conn.execute(
+                select(ORDERS)
+                .where(ORDERS.c.season_id == season, ORDERS.c.status == "open")
+                .order_by(ORDERS.c.order_id)
+            )
+        ).all()
+    orders: dict[str, list[OrderView]] = defaultdict(list)
+    for row in open_rows:
+        if row.agent_id in wanted:
+            orders[row.agent_id].append(OrderView.model_validate(row._mapping))
     holdings: dict[str, list[HoldingView]] = defaultdict(list)
     for agent_id, symbol, qty, price in rows:
         if agent_id in wanted:
@@ -221,6 +233,7 @@ async def portfolios(db: AsyncEngine, season: str, agent_ids: list[str]) -> dict
             return_bps=return_bps(worth, int(start)),
             cash=int(cash),
             holdings=held,
+            open_orders=orders.get(agent_id, []),
         )
     return out
 

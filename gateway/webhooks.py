@@ -9,8 +9,9 @@ it covers (``since_tick``). A fan-out waits briefly for the read model to reach 
 tick, then POSTs with bounded concurrency, a timeout and no retries (an undelivered
 agent's mail waits for its next webhook instead). Each body is signed
 ``X-WSS-Signature: sha256=<HMAC(agent's webhook secret, body)>``. The agent may answer
-``{"actions": [...]}``: those go through the same path as ``POST /api/v1/actions``
-(validation, rate limits) and act in the next tick.
+``{"actions": [...]}`` (``gateway.webhook_replies``): those go through the same path as
+``POST /api/v1/actions`` (validation, rate limits) and act in the next tick; a refused
+reply comes back as alerts in the next webhook and as rejected action outcomes.
 """
 
 from __future__ import annotations
@@ -27,15 +28,17 @@ from nats.js import JetStreamContext, api
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
-from gateway import agent_input, readmodel
+from gateway import readmodel
 from gateway.actions import ActionService
 from gateway.auth import sign, webhook_secret
 from gateway.deps import GatewayDeps
-from gateway.errors import ApiError, BadRequest
-from gateway.hooks_http import HookResponse, HookTransport
+from gateway.freshreads import live_portfolio
+from gateway.hooks_http import HookTransport
 from gateway.limits import TickClock
-from gateway.models import WebhookReply
+from gateway.models import PortfolioOut
+from gateway.outcomes import OutcomeIndex
 from gateway.webhook_mail import Mail, Mailboxes
+from gateway.webhook_replies import ReplyHandler
 from projections.relational import queries
 from schemas import events as ev
 from schemas.events import parse_event
@@ -66,8 +69,14 @@ class FanoutReport:
 
 
 class WebhookDispatcher:
-    def __init__(self, deps: GatewayDeps, actions: ActionService, clock: TickClock) -> None:
-        self.deps, self.actions, self.clock = deps, actions, clock
+    def __init__(
+        self,
+        deps: GatewayDeps,
+        actions: ActionService,
+        clock: TickClock,
+        refusals: OutcomeIndex,
+    ) -> None:
+        self.deps, self.clock = deps, clock
         s = deps.settings
         self.http = HookTransport(
             s.webhook_timeout_seconds, s.max_body_bytes, allow_private=s.allow_private_callbacks
@@ -75,6 +84,7 @@ class WebhookDispatcher:
         self.semaphore = asyncio.Semaphore(s.webhook_concurrency)
         self.reports: list[FanoutReport] = []
         self.mail = Mailboxes(start_tick=-1)
+        self.replies = ReplyHandler(actions, refusals, self.mail, s.max_body_bytes)
         self._sub: JetStreamContext.PushSubscription | None = None
         self._closed: tuple[int, ev.TickClosed] | None = None  # newest, not yet fanned out
         self._wake = asyncio.Event()
@@ -90,7 +100,7 @@ class WebhookDispatcher:
             seq, tick = last.seq or 0, ev.TickClosed.model_validate_json(last.data or b"").tick
         except NotFoundError:
             pass  # no tick closed yet: follow from the start
-        self.mail = Mailboxes(start_tick=tick)
+        self.mail.start_tick = tick
         self._newest_tick = self._fanned_out_tick = tick
         self._worker = asyncio.create_task(self._work(), name="wss-webhooks")
         self._sub = await js.subscribe(
@@ -147,6 +157,21 @@ class WebhookDispatcher:
                 return
             await asyncio.sleep(0.01)
 
+    async def _portfolios(self, agent_ids: list[str], tick: int) -> dict[str, PortfolioOut]:
+        """The owners' portfolios, as ``GET /agents/{id}/portfolio`` answers them: from the
+        live world once it has reached ``tick``, else from the relational read model."""
+        live = self.deps.live
+        if live is None or not live.ready:
+            return await readmodel.portfolios(self.deps.db, self.deps.season, agent_ids)
+        wait = self.deps.settings.webhook_projection_wait_seconds
+        await live.wait_until(lambda: live.tick >= tick, wait)
+        out = {}
+        for agent_id in agent_ids:
+            book = live_portfolio(live, agent_id, private=True)
+            if book is not None:
+                out[agent_id] = book
+        return out
+
     async def dispatch(
         self, seq: int, closed: ev.TickClosed, waiting: dict[str, Mail]
     ) -> FanoutReport:
@@ -163,7 +188,7 @@ class WebhookDispatcher:
                 self.mail.settle(agent_id, closed.tick)
         if not targets:
             return self._report(closed, first_tick, began)
-        books = await readmodel.portfolios(db, season, [t.agent_id for t in targets])
+        books = await self._portfolios([t.agent_id for t in targets], closed.tick)
         stocks = await queries.list_stocks(db, season)
         world = await queries.world_status(db, season)
         since = {t.agent_id: self.mail.since_tick(t.agent_id) for t in targets}
@@ -226,7 +251,7 @@ class WebhookDispatcher:
                 self.mail.put_back(agent_id, mail)  # waits for the agent's next webhook
                 return False, 0
             self.mail.settle(agent_id, closed.tick)
-            return True, await self._reply(agent_id, response)
+            return True, await self.replies.handle(agent_id, closed.tick, response)
 
         results = await asyncio.gather(*(one(t) for t in targets))
         delivered = sum(ok for ok, _ in results)
@@ -257,22 +282,3 @@ class WebhookDispatcher:
         )
         log.debug("webhooks: %s", report)
         return report
-
-    async def _reply(self, agent_id: str, response: HookResponse) -> int:
-        """Submit the actions an agent answered with; returns how many were accepted."""
-        if not response.body or len(response.body) > self.deps.settings.max_body_bytes:
-            return 0
-        try:
-            # Read like an HTTP body (bounded depth, exact whole numbers), then validated.
-            reply = WebhookReply.model_validate(agent_input.loads(response.body))
-        except (ValidationError, BadRequest):
-            return 0
-        if not reply.actions:
-            return 0
-        try:
-            batch = reply.actions[: self.deps.settings.max_batch]
-            accepted = await self.actions.act(agent_id, batch, batch=True)
-        except ApiError as error:
-            log.info("webhooks: reply of %s refused: %s", agent_id, error.code)
-            return 0
-        return len(accepted)

@@ -3,6 +3,7 @@ those actions act in the next tick (their outcome comes back in a later webhook)
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
@@ -10,6 +11,7 @@ import itertools
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.applications import Starlette
@@ -140,8 +142,8 @@ class Recorder:
         return self.response
 
 
-def hook_app(recorder: Recorder) -> Starlette:
-    return Starlette(routes=[Route("/{path:path}", recorder.endpoint, methods=["POST"])])
+def hook_app_for(endpoint: Callable[[Request], Awaitable[Response]]) -> Starlette:
+    return Starlette(routes=[Route("/{path:path}", endpoint, methods=["POST"])])
 
 
 async def test_delivery_revets_callback_addresses(nats_url: str, tmp_path: Path) -> None:
@@ -149,7 +151,7 @@ async def test_delivery_revets_callback_addresses(nats_url: str, tmp_path: Path)
     again at delivery: ``localhost`` resolves to loopback, so nothing is sent."""
     receiver = Recorder(JSONResponse({}))
     async with (
-        running_server(hook_app(receiver)) as hook_url,
+        running_server(hook_app_for(receiver.endpoint)) as hook_url,
         gateway_env(nats_url, tmp_path, allow_private_callbacks=False) as env,
     ):
         port = hook_url.rsplit(":", 1)[1]
@@ -173,12 +175,12 @@ async def test_delivery_revets_callback_addresses(nats_url: str, tmp_path: Path)
 
 async def test_webhook_redirects_are_not_followed(nats_url: str, tmp_path: Path) -> None:
     elsewhere = Recorder(JSONResponse({}))
-    async with running_server(hook_app(elsewhere)) as elsewhere_url:
+    async with running_server(hook_app_for(elsewhere.endpoint)) as elsewhere_url:
         redirector = Recorder(
             Response(status_code=307, headers={"location": f"{elsewhere_url}/steal"})
         )
         async with (
-            running_server(hook_app(redirector)) as hook_url,
+            running_server(hook_app_for(redirector.endpoint)) as hook_url,
             gateway_env(nats_url, tmp_path) as env,
             WssClient(env.url) as wss,
         ):
@@ -225,9 +227,8 @@ async def hooked_and_sender(
     env: Env, endpoint: Callable[[Request], Awaitable[Response]]
 ) -> AsyncIterator[tuple[str, WssClient]]:
     """An agent whose webhooks go to ``endpoint`` (its id), and another agent's client."""
-    app = Starlette(routes=[Route("/hook", endpoint, methods=["POST"])])
     async with (
-        running_server(app) as hook_url,
+        running_server(hook_app_for(endpoint)) as hook_url,
         WssClient(env.url) as hooked,
         WssClient(env.url) as sender,
     ):
@@ -283,3 +284,93 @@ async def test_undelivered_mail_waits_for_the_next_webhook(nats_url: str, tmp_pa
         (carrier,) = [h for h in receiver.delivered if h.messages]
         assert carrier.tick > refused.tick
         assert carrier.since_tick <= refused.messages[0]["tick"]
+
+
+class ScriptedReceiver:
+    """Answers market-open webhooks with the next scripted reply body, then with ``{}``."""
+
+    def __init__(self, replies: list[Callable[[TickWebhook], bytes]]) -> None:
+        self.replies = replies
+        self.hooks: list[TickWebhook] = []
+
+    async def endpoint(self, request: Request) -> Response:
+        hook = TickWebhook.model_validate_json(await request.body())
+        self.hooks.append(hook)
+        if self.replies and hook.world and hook.world.market_open and hook.market:
+            body = self.replies.pop(0)(hook)
+            return Response(body, media_type="application/json")
+        return JSONResponse({})
+
+    def alerts(self, kind: str) -> list[dict[str, Any]]:
+        return [a for h in self.hooks for a in h.alerts if a["alert"] == kind]
+
+
+def _reply(*actions: dict[str, Any]) -> Callable[[TickWebhook], bytes]:
+    return lambda _hook: json.dumps({"actions": list(actions)}).encode()
+
+
+async def test_refused_webhook_replies_get_outcomes(nats_url: str, tmp_path: Path) -> None:
+    rumor = {"type": "RUMOR", "symbol": "AAAA", "content": "up", "command_id": "rr-ok"}
+    bad = {"type": "BUY", "symbol": "AAAA", "quantity": -5, "command_id": "rr-bad"}
+    eleven = [{**rumor, "command_id": f"rr-11-{i}"} for i in range(11)]
+    receiver = ScriptedReceiver([_reply(rumor, bad), _reply(*eleven), lambda _h: b"not json"])
+    async with (
+        gateway_env(nats_url, tmp_path) as env,
+        running_server(hook_app_for(receiver.endpoint)) as hook_url,
+        WssClient(env.url) as wss,
+    ):
+        await wss.register("replier", "quant", callback_url=f"{hook_url}/hook")
+
+        async def all_refusals_alerted() -> bool:
+            return len(receiver.alerts("ReplyRefused")) >= 2 + 11 + 1
+
+        await eventually(all_refusals_alerted, timeout=20)
+        by_id = {a["command_id"]: a for a in receiver.alerts("ReplyRefused")}
+        assert by_id["rr-bad"]["reason"] == "validation_error"
+        assert "quantity" in by_id["rr-bad"]["detail"]
+        assert by_id["rr-ok"]["reason"] == "batch_refused"
+        assert {by_id[f"rr-11-{i}"]["reason"] for i in range(11)} == {"batch_too_large"}
+        assert by_id[None]["reason"] == "invalid_json"
+        for command_id, reason in (
+            ("rr-bad", "validation_error"),
+            ("rr-ok", "batch_refused"),
+            ("rr-11-10", "batch_too_large"),
+        ):
+            status = await wss.action(command_id)
+            assert status["status"] == "rejected"
+            assert status["outcome"]["reason"] == reason
+        # Nothing of a refused reply reached the log (the engine gave none an outcome).
+        refused_ids = by_id.keys() - {None}
+        assert not [
+            a
+            for h in receiver.hooks
+            for a in h.alerts
+            if a["alert"] != "ReplyRefused" and a.get("command_id") in refused_ids
+        ]
+
+
+async def test_webhook_portfolio_matches_http(nats_url: str, tmp_path: Path) -> None:
+    def resting_buy(hook: TickWebhook) -> bytes:
+        stock = hook.market[0]
+        price = stock.last_price * 91 // 100  # inside the 10% band, far from a fill
+        order = {"type": "BUY", "symbol": stock.symbol, "quantity": 3, "price": price}
+        return json.dumps({"actions": [{**order, "command_id": "wh-rest"}]}).encode()
+
+    receiver = ScriptedReceiver([resting_buy])
+    async with (
+        gateway_env(nats_url, tmp_path, engine_ticks=12) as env,
+        running_server(hook_app_for(receiver.endpoint)) as hook_url,
+        WssClient(env.url) as wss,
+    ):
+        await wss.register("holder", "quant", callback_url=f"{hook_url}/hook")
+        last_tick = (await asyncio.wait_for(env.engine_task, 30)).tick
+
+        async def last_tick_delivered() -> bool:
+            return any(h.tick == last_tick for h in receiver.hooks)
+
+        await eventually(last_tick_delivered)
+        final = next(h for h in receiver.hooks if h.tick == last_tick)
+        assert final.portfolio is not None
+        assert [o.command_id for o in final.portfolio.open_orders or []] == ["wh-rest"]
+        http = await wss.portfolio()
+        assert final.portfolio.model_dump(mode="json") == http
