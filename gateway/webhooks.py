@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from nats.aio.msg import Msg
@@ -41,6 +42,7 @@ from gateway.webhook_mail import Mail, Mailboxes
 from gateway.webhook_replies import ReplyHandler
 from projections.relational import queries
 from schemas import events as ev
+from schemas.enums import AgentStatus
 from schemas.events import parse_event
 from wss.aio import cancel_and_wait
 
@@ -157,6 +159,31 @@ class WebhookDispatcher:
                 return
             await asyncio.sleep(0.01)
 
+    async def _targets(
+        self, tick: int, waiting: dict[str, Mail]
+    ) -> tuple[list[readmodel.CallbackAgent], Callable[[str], bool]]:
+        """Who gets this tick's webhook, and which agents the source knows at all.
+
+        Registered agents with a callback URL: the active ones every tick, the others
+        (imprisoned, bankrupt, fled) while mail waits for them, so they learn why. The live
+        world is the source once it has reached ``tick`` (the relational model may lag
+        further), else the read model (active agents only)."""
+        live = self.deps.live
+        if live is None or not live.ready:
+            targets = await readmodel.callback_agents(self.deps.db, self.deps.season)
+            return targets, lambda _agent_id: True
+        wait = self.deps.settings.webhook_projection_wait_seconds
+        await live.wait_until(lambda: live.tick >= tick, wait)
+        accounts = live.world.accounts
+        targets = [
+            readmodel.CallbackAgent(a.agent_id, a.callback_url)
+            for a in sorted(accounts.values(), key=lambda a: a.agent_id)
+            if a.callback_url
+            and not a.builtin
+            and (a.status == AgentStatus.ACTIVE or a.agent_id in waiting)
+        ]
+        return targets, accounts.__contains__
+
     async def _portfolios(self, agent_ids: list[str], tick: int) -> dict[str, PortfolioOut]:
         """The owners' portfolios, as ``GET /agents/{id}/portfolio`` answers them: from the
         live world once it has reached ``tick``, else from the relational read model."""
@@ -164,7 +191,7 @@ class WebhookDispatcher:
         if live is None or not live.ready:
             return await readmodel.portfolios(self.deps.db, self.deps.season, agent_ids)
         wait = self.deps.settings.webhook_projection_wait_seconds
-        await live.wait_until(lambda: live.tick >= tick, wait)
+        await live.wait_until(lambda: live.tick >= tick, wait)  # at once after _targets
         out = {}
         for agent_id in agent_ids:
             book = live_portfolio(live, agent_id, private=True)
@@ -181,11 +208,15 @@ class WebhookDispatcher:
         first_tick, self._fanned_out_tick = self._fanned_out_tick + 1, closed.tick
         db, season = self.deps.db, self.deps.season
         await self._await_projection(seq)
-        targets = await readmodel.callback_agents(db, season)
+        targets, known = await self._targets(closed.tick, waiting)
         wanted = {t.agent_id for t in targets}
-        for agent_id in waiting:
-            if agent_id not in wanted:  # no webhook to carry it: settled as dropped
+        for agent_id, mail in waiting.items():
+            if agent_id in wanted:
+                continue
+            if known(agent_id):  # no webhook to carry it: settled as dropped
                 self.mail.settle(agent_id, closed.tick)
+            else:  # registered after what the world shows yet: keep it for later
+                self.mail.put_back(agent_id, mail)
         if not targets:
             return self._report(closed, first_tick, began)
         books = await self._portfolios([t.agent_id for t in targets], closed.tick)
