@@ -14,7 +14,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-__all__ = ["create_engine", "default_url", "is_sqlite"]
+__all__ = ["WAL_SIZE_LIMIT_BYTES", "create_engine", "default_url", "is_sqlite"]
+
+WAL_SIZE_LIMIT_BYTES = 32 * 1024 * 1024
+WAL_AUTOCHECKPOINT_PAGES = 1_000  # SQLite's default, stated: a passive checkpoint per ~4 MB
 
 
 def default_url() -> str:
@@ -57,6 +60,10 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
+        # A bounded WAL: truncated back to this size whenever a checkpoint resets it (the
+        # projection also checkpoints with TRUNCATE every few batches: store.py).
+        cursor.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         cursor.close()
         # pysqlite's implicit transactions skip BEGIN before SELECT; take control so a
         # read-then-write batch is one real transaction (SQLAlchemy's documented recipe).
