@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -18,10 +17,10 @@ from typing import Any
 from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway import agent_input, readmodel
+from gateway import agent_input, agentdocs, readmodel
 from gateway.actions import ActionService
 from gateway.auth import Authenticator
 from gateway.deps import GatewayDeps
@@ -66,7 +65,6 @@ from wss.seasonlog import list_seasons
 
 __all__ = ["Gateway", "create_app"]
 
-DOCS = ("skill.md", "register.md", "heartbeat.md", "api.md")
 _SYMBOL = re.compile(limits.SYMBOL_PATTERN)
 _AGENT = re.compile(limits.AGENT_ID_PATTERN)
 _COMMAND = re.compile(limits.COMMAND_ID_PATTERN)
@@ -175,7 +173,7 @@ class Gateway:
         self.registrar = Registrar(deps, self.auth)
         # Outcomes the gateway gave itself: webhook-reply actions it refused (never logged).
         self.refusals = OutcomeIndex(REFUSALS_KEPT)
-        self._openapi: bytes | None = None
+        self._openapi: dict[str, Any] | None = None
 
     @property
     def db(self) -> Any:
@@ -502,17 +500,22 @@ class Gateway:
 
         return sse_endpoint(hub, self.authorize_channel)
 
-    async def openapi(self, _request: Request) -> Response:
+    async def openapi(self, request: Request) -> Response:
         if self._openapi is None:
-            self._openapi = json.dumps(build_openapi()).encode()
-        return Response(self._openapi, media_type="application/json")
+            self._openapi = build_openapi()
+        servers = [{"url": agentdocs.base_url(request, self.deps.settings.public_url)}]
+        return JSONResponse({**self._openapi, "servers": servers})
 
-    def document(self, name: str) -> Callable[[Request], Awaitable[Response]]:
-        async def endpoint(_request: Request) -> Response:
+    def document(self, name: str, media_type: str) -> Callable[[Request], Awaitable[Response]]:
+        """A served document, written for the base URL the agent reached us at."""
+
+        async def endpoint(request: Request) -> Response:
             path: Path = self.deps.settings.docs_dir / name
             if not await asyncio.to_thread(path.is_file):
                 raise NotFound(f"{name} is not installed")
-            return FileResponse(path, media_type="text/markdown; charset=utf-8")
+            base = agentdocs.base_url(request, self.deps.settings.public_url)
+            text = await asyncio.to_thread(agentdocs.render, path, base)
+            return Response(text, media_type=media_type)
 
         return endpoint
 
@@ -545,7 +548,14 @@ def create_app(deps: GatewayDeps) -> Starlette:
     routes = [
         Route("/", gw.index),
         Route("/openapi.json", gw.openapi),
-        *(Route(f"/{name}", gw.document(name)) for name in DOCS),
+        *(
+            Route(f"/{name}", gw.document(name, "text/markdown; charset=utf-8"))
+            for name in agentdocs.DOCS
+        ),
+        *(
+            Route(f"/schemas/{name}", gw.document(f"schemas/{name}", "application/json"))
+            for name in agentdocs.SCHEMAS
+        ),
         Route(f"{v1}/auth/register", gw.register, methods=["POST"]),
         Route(f"{v1}/auth/verify", gw.verify, methods=["POST"]),
         Route(f"{v1}/agents", gw.agents),

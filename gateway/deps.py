@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.agentdocs import docs_dir
 from gateway.outage import LogOutage
 from projections.health import ReadHealth
 from wss.seasonlog import SeasonLog
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["DOCS_DIR", "GatewayDeps", "GatewaySettings", "load_server_secret"]
 
-DOCS_DIR = Path(__file__).resolve().parent.parent / "docs"
+DOCS_DIR = docs_dir()
 
 
 def _flag(name: str) -> bool:
@@ -74,6 +75,11 @@ class GatewaySettings:
     webhook_concurrency: int = 256
     webhook_projection_wait_seconds: float = 0.5
     docs_dir: Path = DOCS_DIR
+    # The base URL agents reach the gateway at, written into the served documents and
+    # /openapi.json's servers; unset: the scheme and Host of each request.
+    public_url: str | None = field(
+        default_factory=lambda: os.environ.get("WSS_PUBLIC_URL", "").strip() or None
+    )
     tick_cache_seconds: float = 0.05
 
 

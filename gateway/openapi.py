@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from gateway import models as m
+from gateway.agentdocs import DOCS, SCHEMAS
 from gateway.auth import KEY_PATTERN
 from projections.relational import queries as q
 from projections.sse_hub import CHANNELS_PATTERN, MAX_SEQUENCE
@@ -402,8 +403,16 @@ def _paths() -> dict[str, Any]:
             "agent:<your id>; resumes from Last-Event-ID",
             {
                 "200": {
-                    "description": "an event stream (id = stream sequence)",
-                    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                    "description": "an event stream: each message's `id` is its stream "
+                    "sequence, `event` the event type and `data` that event's JSON, whose "
+                    "schema is `/schemas/events.json` (`$defs.<event type>`); `Leaderboard` "
+                    "data is {tick, seq, top: [{rank, agent_id, net_worth}]}",
+                    "content": {
+                        "text/event-stream": {
+                            "schema": {"type": "string"},
+                            "x-event-data-schema": "/schemas/events.json",
+                        }
+                    },
                 },
                 "400": err("bad channels or Last-Event-ID"),
                 "403": err("a private channel without its key"),
@@ -422,8 +431,13 @@ def _paths() -> dict[str, Any]:
             tag="stream",
         ),
     }
-    for name in ("skill.md", "register.md", "heartbeat.md", "api.md"):
+    for name in DOCS:
         paths[f"/{name}"] = _get(f"Onboarding: {name}", {"200": markdown, "404": E404}, tag="docs")
+    for name in SCHEMAS:
+        schema = {"description": "a JSON Schema", "content": _json({"type": "object"})}
+        paths[f"/schemas/{name}"] = _get(
+            f"JSON Schema: {name}", {"200": schema, "404": E404}, tag="docs"
+        )
     return paths
 
 

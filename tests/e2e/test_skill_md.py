@@ -1,7 +1,10 @@
-"""The curl commands in docs/skill.md work as written against a running season.
+"""The served documents' curl commands work verbatim against the gateway serving them.
 
-Every ```bash block is run, in order, in one bash process (only the base URL is swapped
-for the test server's); each command must succeed and the buy must reach the log.
+The documents are fetched from a gateway on a port that is not the default 8000, and
+every ```bash block of /skill.md, /register.md and /heartbeat.md is run as served, in
+order, in one bash process: each command must succeed and the buy must reach the log.
+The documents and /openapi.json name the address they were fetched from (the request's
+Host, or the configured public URL).
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ import re
 import shutil
 from pathlib import Path
 
+import httpx
 import pytest
 
-from gateway.deps import DOCS_DIR
-from tests.e2e.gateway_env import eventually, gateway_env
+from gateway.agentdocs import DEFAULT_BASE_URL, DOCS
+from tests.e2e.gateway_env import Env, eventually, gateway_env
 
 pytestmark = [
-    pytest.mark.timeout(60),
+    pytest.mark.timeout(90),
     # A developer without curl may skip; CI must run it (curl is what agents will use).
     pytest.mark.skipif(
         shutil.which("curl") is None and not os.environ.get("CI"), reason="needs curl"
@@ -30,12 +34,27 @@ def bash_blocks(text: str) -> list[str]:
     return re.findall(r"```bash\n(.*?)```", text, flags=re.DOTALL)
 
 
-async def test_skill_md_quickstart_runs_verbatim(nats_url: str, tmp_path: Path) -> None:
-    skill = (DOCS_DIR / "skill.md").read_text()
-    script = "set -euo pipefail\n" + "\n".join(bash_blocks(skill))
-    async with gateway_env(nats_url, tmp_path, tick_ms=100) as env:
+async def _open(env: Env) -> bool:
+    return await env.world_tick() >= 1
+
+
+async def test_served_docs_curl_blocks_run_verbatim(nats_url: str, tmp_path: Path) -> None:
+    async with (
+        gateway_env(nats_url, tmp_path, tick_ms=100) as env,
+        httpx.AsyncClient(base_url=env.url, timeout=10, trust_env=False) as http,
+    ):
+        assert not env.url.endswith(":8000")
         await eventually(lambda: _open(env))
-        script = script.replace("http://127.0.0.1:8000", env.url)
+        served = {}
+        for name in ("skill.md", "register.md", "heartbeat.md"):
+            r = await http.get(f"/{name}")
+            assert r.status_code == 200, r.text
+            assert DEFAULT_BASE_URL not in r.text, f"{name} still names port 8000"
+            served[name] = r.text
+        assert env.url in served["skill.md"]
+        script = "set -euo pipefail\n" + "\n".join(
+            block for text in served.values() for block in bash_blocks(text)
+        )
         script += '\necho "AGENT=$WSS_ME"\n'
         proc = await asyncio.create_subprocess_exec(
             "bash",
@@ -46,7 +65,7 @@ async def test_skill_md_quickstart_runs_verbatim(nats_url: str, tmp_path: Path) 
             cwd=tmp_path,
             env={"PATH": "/usr/bin:/bin:/usr/local/bin", "HOME": str(tmp_path)},
         )
-        out, err = await asyncio.wait_for(proc.communicate(), 30)
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
         text = out.decode()
         assert proc.returncode == 0, f"{text}\n{err.decode()}"
         assert '"api_key":"wss_' in text
@@ -59,8 +78,35 @@ async def test_skill_md_quickstart_runs_verbatim(nats_url: str, tmp_path: Path) 
         )
 
 
-async def _open(env: object) -> bool:
-    from tests.e2e.gateway_env import Env  # noqa: PLC0415
+async def test_docs_and_openapi_name_the_address_they_are_served_at(
+    nats_url: str, tmp_path: Path
+) -> None:
+    async with (
+        gateway_env(nats_url, tmp_path, engine_ticks=1, tick_ms=0) as env,
+        httpx.AsyncClient(base_url=env.url, timeout=10, trust_env=False) as http,
+    ):
+        for name in DOCS:
+            r = await http.get(f"/{name}")
+            assert r.status_code == 200, name
+            assert r.headers["content-type"].startswith("text/markdown")
+        r = await http.get("/skill.md", headers={"Host": "wss.example.test:9443"})
+        assert "export WSS=http://wss.example.test:9443\n" in r.text
+        openapi = (await http.get("/openapi.json")).json()
+        assert openapi["servers"] == [{"url": env.url}]
+        events = await http.get("/schemas/events.json")
+        assert events.status_code == 200
+        assert "TradeExecuted" in events.json()["$defs"]
+    async with (
+        gateway_env(
+            nats_url, tmp_path / "public", engine_ticks=1, tick_ms=0, public_url="https://wss.test"
+        ) as env,
+        httpx.AsyncClient(base_url=env.url, timeout=10, trust_env=False) as http,
+    ):
+        assert "export WSS=https://wss.test\n" in (await http.get("/skill.md")).text
+        assert (await http.get("/openapi.json")).json()["servers"] == [{"url": "https://wss.test"}]
 
-    assert isinstance(env, Env)
-    return await env.world_tick() >= 1
+
+def test_skill_md_links_the_rules() -> None:
+    from gateway.agentdocs import docs_dir  # noqa: PLC0415
+
+    assert "/rules.md" in (docs_dir() / "skill.md").read_text()
