@@ -104,9 +104,3 @@ async def test_docs_and_openapi_name_the_address_they_are_served_at(
     ):
         assert "export WSS=https://wss.test\n" in (await http.get("/skill.md")).text
         assert (await http.get("/openapi.json")).json()["servers"] == [{"url": "https://wss.test"}]
-
-
-def test_skill_md_links_the_rules() -> None:
-    from gateway.agentdocs import docs_dir  # noqa: PLC0415
-
-    assert "/rules.md" in (docs_dir() / "skill.md").read_text()
