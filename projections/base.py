@@ -13,6 +13,11 @@ from typing import Protocol
 from schemas.events import Event
 
 
+class StoreUnavailable(RuntimeError):
+    """A projection's store cannot be opened now (busy, down): expected, retried, and
+    reported as one line, without a traceback."""
+
+
 @dataclass(frozen=True, slots=True)
 class Sequenced:
     """An event with its JetStream stream sequence (its position in the log)."""

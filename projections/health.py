@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, wait_exponential
 
+from projections.base import StoreUnavailable
+
 __all__ = ["Failure", "ProjectionFailed", "ReadHealth", "supervise"]
 
 log = logging.getLogger(__name__)
@@ -75,7 +77,8 @@ class ReadHealth:
         self.failures[name] = failure
         # Once per distinct failure: a task retrying the same event does not flood the log.
         if previous is None or (previous.seq, previous.error) != (failure.seq, failure.error):
-            log.error("read side: %s", failure.line(), exc_info=cause)
+            expected = isinstance(cause, StoreUnavailable)  # one line says it all
+            log.error("read side: %s", failure.line(), exc_info=None if expected else cause)
         for listener in self.listeners:
             listener(name, failure)
         return failure

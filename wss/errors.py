@@ -14,6 +14,10 @@ class Fenced(WssError):
     """Another engine holds the season (lease), or appended to its log before us."""
 
 
+class AppendUnacknowledged(WssError):
+    """A tick's append got no answer in time: whether it landed is unknown, so stop."""
+
+
 class Diverged(WssError):
     """Re-running a half-published tick gave different events: the run is not deterministic."""
 

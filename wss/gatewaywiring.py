@@ -9,10 +9,11 @@ from gateway.runtime import RunningGateway, running_gateway
 from gateway.serve import GatewayBindError
 from projections.analytics.client import connect as connect_analytics
 from projections.health import ReadHealth
+from wss.analyticsattach import AnalyticsAttachment
 from wss.errors import WssError
-from wss.readside import relational_url
 from wss.seasonlog import SeasonLog
 from wss.settings import Settings
+from wss.stores import relational_url, store_label
 
 
 @contextlib.asynccontextmanager
@@ -28,7 +29,10 @@ async def serve_gateway(
     """``analytics``: answer /market/history from ClickHouse/chDB (the same process's chDB
     when embedded: chDB serves one data directory per process)."""
     gateway_settings = GatewaySettings(webhook_secret=load_server_secret(settings.home))
-    client = connect_analytics(settings.clickhouse_url, home=settings.home) if analytics else None
+    attachment = AnalyticsAttachment(
+        lambda: connect_analytics(settings.clickhouse_url, home=settings.home),
+        store_label("analytics", settings),
+    )
     try:
         async with _served(
             log,
@@ -37,13 +41,13 @@ async def serve_gateway(
             settings=gateway_settings,
             database=relational_url(settings),
             project=False,  # the read side of `wss run` (or `wss project --run`) fills it
-            analytics=client,
             health=health,
         ) as gateway:
+            if analytics:
+                await attachment.attach(gateway.deps)
             yield gateway
     finally:
-        if client is not None:
-            client.close()
+        await attachment.close()
 
 
 @contextlib.asynccontextmanager

@@ -43,10 +43,7 @@ class Lease:
 
     async def acquire(self) -> None:
         kv = await self._bucket()
-        try:
-            entry = await kv.get(self.key)
-        except KeyNotFoundError:
-            entry = None
+        entry = await _entry(kv, self.key)
         if entry is None or not entry.value:
             try:
                 self._revision = await kv.create(self.key, self._value())
@@ -77,6 +74,12 @@ class Lease:
             raise Fenced(f"{self.label}: lease lost to another process; stopping") from None
         self._renewed = time.monotonic()
 
+    async def confirm(self) -> None:
+        """``Fenced`` if the lease is no longer ours (taken over while we were away)."""
+        entry = await _entry(await self._bucket(), self.key)
+        if entry is None or entry.revision != self._revision:
+            raise Fenced(f"{self.label}: lease lost to another process; stopping")
+
     async def release(self) -> None:
         if self._revision is None:
             return
@@ -89,12 +92,16 @@ class Lease:
 
 async def lease_is_live(js: JetStreamContext, key: str, default_ttl: float) -> bool:
     """Whether someone holds ``key`` now: renewed within its holder's ttl."""
-    try:
-        entry = await (await kv.bucket(js, LEASES_BUCKET)).get(key)
-    except KeyNotFoundError:
-        return False
-    if not entry.value:
+    entry = await _entry(await kv.bucket(js, LEASES_BUCKET), key)
+    if entry is None or not entry.value:
         return False
     held = json.loads(entry.value)
     ttl = float(held.get("ttl", default_ttl))
     return time.time() - float(held["renewed"]) < ttl
+
+
+async def _entry(bucket: KeyValue, key: str) -> KeyValue.Entry | None:
+    try:
+        return await bucket.get(key)
+    except KeyNotFoundError:
+        return None

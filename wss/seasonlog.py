@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from schemas.commands import Command, Malformed, parse_command
 from wss import kv
-from wss.errors import Fenced, SeasonNotFound, SeasonSealed, WssError
+from wss.errors import AppendUnacknowledged, Fenced, SeasonNotFound, SeasonSealed, WssError
 from wss.eventstore.jetstream import StoredMsg
 from wss.natsclient import Client as FastClient
 from wss.natsclient import Outgoing
@@ -332,6 +332,12 @@ class SeasonLog:
                 answer = await replies.get()
                 if not answer.data and len(chunk) > 1:  # "batch started"; the commit follows
                     answer = await replies.get()
+        except TimeoutError:
+            # Also what a process paused (SIGSTOP) past the timeout sees when it resumes.
+            raise AppendUnacknowledged(
+                f"season {self.season}: tick {tick}'s append not acknowledged within "
+                f"{PUBLISH_TIMEOUT_SECONDS:g}s; stopping"
+            ) from None
         finally:
             await sub.unsubscribe()
         return self._batch_ack(answer, expected=after_seq + len(chunk))

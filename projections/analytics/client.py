@@ -7,12 +7,15 @@ engine inside this process). The client is synchronous; async callers wrap it in
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import clickhouse_connect
+
+from projections.base import StoreUnavailable
 
 DEFAULT_DATABASE = "wss"
 
@@ -64,9 +67,37 @@ def connect(
     if dsn is None:
         path = chdb_path(home)
         path.mkdir(parents=True, exist_ok=True)
+        if path not in _OPENED_HERE and (holder := chdb_held_elsewhere(path)) is not None:
+            raise StoreUnavailable(f"chDB at {path} is open in another process ({holder})")
         dsn = f"chdb://{path}"  # an absolute path gives the chdb:///abs/path form
-    client: AnalyticsClient = clickhouse_connect.get_client(dsn=dsn)
-    return client
+        client: AnalyticsClient = clickhouse_connect.get_client(dsn=dsn)
+        _OPENED_HERE.add(path)
+        return client
+    server: AnalyticsClient = clickhouse_connect.get_client(dsn=dsn)
+    return server
+
+
+# chDB directories this process has opened: their lock is ours, not another process's.
+_OPENED_HERE: set[Path] = set()
+
+
+def chdb_held_elsewhere(path: Path) -> str | None:
+    """Who holds the chDB directory's lock (its ``status`` file: ``PID: N``), if anyone.
+
+    Asked before opening, because a failed open makes chDB print its error to stderr on
+    every attempt, and an engine waiting for the store retries for as long as it takes.
+    """
+    try:
+        status = (path / "status").open("rb")
+    except FileNotFoundError:
+        return None
+    with status:
+        try:
+            fcntl.flock(status, fcntl.LOCK_EX | fcntl.LOCK_NB)  # ClickHouse's own lock
+        except BlockingIOError:
+            return status.readline().decode(errors="replace").strip() or "unknown pid"
+        fcntl.flock(status, fcntl.LOCK_UN)
+    return None
 
 
 def client_factory(
