@@ -14,7 +14,7 @@ from domain.state import World
 from schemas import events as ev
 from schemas.events import parse_event
 from wss.commandfeed import CommandFeed
-from wss.errors import AppendUnacknowledged, Diverged, WssError
+from wss.errors import Diverged, WssError
 from wss.eventstore.jetstream import StoredMsg
 from wss.lease import Lease
 from wss.seasonlog import CUT_HEADER, SeasonLog
@@ -139,13 +139,9 @@ class Engine:
         events = step(world, [c for _, c in commands], ctx)
         payloads = [(e.type, e.model_dump_json().encode()) for e in events]
         self._verify_partial(tick, payloads)
-        try:
-            self.event_seq = await self.log.publish_tick(
-                tick, cut, payloads, after_seq=self.event_seq, first=len(self.partial)
-            )
-        except AppendUnacknowledged:
-            await self.lease.confirm()  # a paused engine that lost its lease: say that
-            raise
+        self.event_seq = await self.log.publish_tick(
+            tick, cut, payloads, after_seq=self.event_seq, first=len(self.partial)
+        )
         self.partial, self.last_cut = [], cut
         closed = events[-1]
         assert isinstance(closed, ev.TickClosed)

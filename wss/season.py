@@ -11,7 +11,7 @@ from nats.aio.client import Client
 from domain.simulate import start_command
 from schemas.config import SeasonConfig
 from wss.engine import Engine, TickReport
-from wss.errors import WssError
+from wss.errors import AppendUnacknowledged, WssError
 from wss.lease import Lease
 from wss.seasonlog import SeasonInfo, SeasonLog
 from wss.settings import Settings
@@ -106,6 +106,11 @@ async def run_engine(
         if ended:
             await log.seal()
         return RunResult(log.season, engine.world.tick, engine.last_hash, ended)
+    except (TimeoutError, AppendUnacknowledged):
+        # What a process paused (SIGSTOP) past its timeouts sees on resuming: if it lost
+        # the lease meanwhile, say that (Fenced), not which request happened to time out.
+        await lease.confirm()
+        raise
     finally:
         await engine.close()
         await lease.release()
