@@ -14,9 +14,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from gateway.runtime import running_gateway
 from projections.relational import queries
+from projections.sse_bench import running_server
 from schemas.events import TickClosed, parse_event
 from tests.e2e.gateway_env import TEST_SETTINGS, Env, eventually, gateway_env
 from wss.natsserver import free_port
@@ -130,6 +135,38 @@ async def test_tick_limit_holds_for_parallel_sends_and_batches(ticking: Env) -> 
     counts = await per_tick(ticking, accepted_seqs(responses))
     assert max(counts.values()) <= LIMIT, counts
     assert max(counts.values()) == LIMIT
+
+
+async def test_tick_limit_holds_for_webhook_replies_and_http_together(
+    nats_url: str, tmp_path: Path
+) -> None:
+    async def hook(_request: Request) -> Response:  # every webhook answers with 6 orders
+        return JSONResponse({"actions": [buy()] * 6})
+
+    receiver = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
+    async with (
+        running_server(receiver) as hook_url,
+        gateway_env(nats_url, tmp_path, tick_ms=150, orders_per_minute=MANY_ORDERS) as env,
+        client(env) as http,
+    ):
+        r = await http.post(
+            f"{V1}/auth/register",
+            json={"name": "hooked", "role": "quant", "callback_url": f"{hook_url}/hook"},
+        )
+        agent, key = r.json()["agent_id"], r.json()["api_key"]
+        await eventually(lambda: _at_least(env, 1))
+        start = await env.world_tick()
+        responses = []
+        while await env.world_tick() < start + 8:
+            responses.append(await http.post(f"{V1}/actions", json=[buy()] * 5, headers=auth(key)))
+        sent = [
+            seq
+            for seq, c in await env.log.commands(1, await env.command_seq())
+            if c.agent_id == agent and c.type == "BUY"
+        ]
+        assert len(sent) > len(accepted_seqs(responses)), "no webhook reply reached the log"
+        counts = await per_tick(env, sent)
+    assert max(counts.values()) <= LIMIT, counts
 
 
 # --- idempotency, on an engine that stands still (every new action is for the next tick) -----
