@@ -1,5 +1,7 @@
 """Gateway benchmark: accepted actions/s and p99 latency with 1,000 agents, the webhook
-fan-out time to 1,000 agents, and the webhook lag while the engine ticks at its pace.
+fan-out time to 1,000 agents, the webhook lag while the engine ticks at its pace, and the
+outcome lag: how many ticks after the deciding tick closed an agent polling
+``GET /api/v1/actions/{id}`` first sees its outcome (``outcome_p99_ticks``).
 Self-contained: embedded NATS on a temp dir, a season, the read model on a temp SQLite
 file, the app on a free port, local webhook receivers.
 
@@ -16,6 +18,7 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +32,7 @@ from schemas.commands import RegisterAgent
 from schemas.config import PopulationConfig, SeasonConfig
 from schemas.enums import Role
 from schemas.events import TickClosed
+from wss.engine import TickReport
 from wss.natsserver import EmbeddedNats, connect, free_port
 from wss.season import create_season, run_engine
 from wss.seasonlog import SeasonLog
@@ -120,6 +124,68 @@ async def _load(spec: dict[str, Any]) -> dict[str, Any]:
         "p50_ms": latencies[len(latencies) // 2] * 1000 if latencies else 0.0,
         "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000 if latencies else 0.0,
     }
+
+
+async def _exchange(
+    conn: tuple[asyncio.StreamReader, asyncio.StreamWriter], request: bytes
+) -> tuple[int, bytes]:
+    reader, writer = conn
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    return int(head.split(b" ", 2)[1]), await reader.readexactly(length)
+
+
+async def _outcome_agent(  # noqa: PLR0917 - one coroutine per simulated agent
+    conn: tuple[asyncio.StreamReader, asyncio.StreamWriter],
+    host: str,
+    key: str,
+    name: str,
+    rounds: int,
+    poll: float,
+    out: list[tuple[int, float]],
+) -> None:
+    """Send an action, poll its outcome until decided, record (outcome tick, when seen)."""
+    auth = f"Host: {host}\r\nAuthorization: Bearer {key}\r\n"
+    try:
+        for r in range(rounds):
+            command_id = f"o-{name}-{r}"
+            body = ACTION[:-1] + f',"command_id":"{command_id}"}}'.encode()
+            post = (
+                f"POST /api/v1/actions HTTP/1.1\r\n{auth}Content-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode() + body
+            get = f"GET /api/v1/actions/{command_id} HTTP/1.1\r\n{auth}\r\n".encode()
+            status, _ = await _exchange(conn, post)
+            if status != 202:
+                continue
+            while True:
+                await asyncio.sleep(poll)
+                status, answer = await _exchange(conn, get)
+                decided = json.loads(answer) if status == 200 else {}
+                if decided.get("status") in ("accepted", "rejected"):
+                    out.append((int(decided["outcome"]["tick"]), time.monotonic()))
+                    break
+    finally:
+        conn[1].close()
+
+
+async def _outcomes(spec: dict[str, Any]) -> dict[str, Any]:
+    keys: list[str] = spec["keys"]
+    conns = [await asyncio.open_connection(spec["host"], spec["port"]) for _ in keys]
+    seen: list[tuple[int, float]] = []
+    await asyncio.gather(
+        *(
+            _outcome_agent(
+                conn, spec["host"], key, str(i), int(spec["rounds"]), float(spec["poll"]), seen
+            )
+            for i, (conn, key) in enumerate(zip(conns, keys, strict=True))
+        )
+    )
+    return {"seen": seen}
 
 
 # --- webhook receivers ----------------------------------------------------------------------
@@ -245,6 +311,14 @@ async def _bench(  # noqa: PLR0917 - the bench's knobs
                     while not any(r.tick == last for r in live.reports):  # noqa: ASYNC110
                         await asyncio.sleep(0.05)
                 lived: list[FanoutReport] = [r for r in live.reports if r.tick > first]
+                lags = await _outcome_latency(
+                    nc,
+                    server.url,
+                    log,
+                    Path(tmp),
+                    {"host": LOOPBACK, "port": port, "keys": keys, "rounds": 3, "poll": 0.25},
+                    tick_ms,
+                )
             for s in servers:
                 s.close()
         finally:
@@ -267,11 +341,20 @@ async def _bench(  # noqa: PLR0917 - the bench's knobs
         "live_delivered_min": min((r.delivered for r in lived), default=0),
         "webhook_lag_p99_ticks": _p99([lag for r in lived for lag in r.lag_ticks()]),
         "webhook_lag_max_ticks": max((lag for r in lived for lag in r.lag_ticks()), default=0),
+        "outcomes_seen": len(lags),
+        "outcome_p99_ticks": _p99(lags),
+        "outcome_max_ticks": max(lags, default=0),
     }
 
 
 async def _ticks(  # noqa: PLR0917 - what run_engine needs
-    nc: Client, nats_url: str, log: SeasonLog, home: Path, ticks: int, tick_ms: int
+    nc: Client,
+    nats_url: str,
+    log: SeasonLog,
+    home: Path,
+    ticks: int,
+    tick_ms: int,
+    on_tick: Callable[[TickReport], None] = lambda _r: None,
 ) -> int:
     """Run ``ticks`` ticks at ``tick_ms``; returns the last tick."""
     result = await run_engine(
@@ -282,9 +365,45 @@ async def _ticks(  # noqa: PLR0917 - what run_engine needs
         ticks=ticks,
         tick_ms=tick_ms,
         stop=asyncio.Event(),
-        on_tick=lambda _r: None,
+        on_tick=on_tick,
     )
     return result.tick
+
+
+async def _outcome_latency(  # noqa: PLR0917 - the phase's knobs
+    nc: Client, nats_url: str, log: SeasonLog, home: Path, spec: dict[str, Any], tick_ms: int
+) -> list[int]:
+    """Agents post and poll their outcomes while the engine ticks: for each outcome, how
+    many ticks had closed after the one that decided it when the agent first saw it."""
+    closed: list[tuple[float, int]] = []  # (when committed, tick)
+
+    def committed(report: TickReport) -> None:
+        closed.append((time.monotonic(), report.tick))
+
+    ticks = int(spec["rounds"]) * 3 + 5
+    engine = asyncio.create_task(
+        _ticks(
+            nc,
+            nats_url,
+            log,
+            home,
+            ticks,
+            tick_ms,
+            committed,
+        )
+    )
+    try:
+        async with asyncio.timeout(60):  # the first tick eats what the load phase left
+            while len(closed) < 2:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        seen = (await _run_load_process({**spec, "mode": "outcomes"}))["seen"]
+    finally:
+        await engine
+    lags = []
+    for decided_tick, when in seen:
+        latest = max((t for at, t in closed if at <= when), default=decided_tick)
+        lags.append(max(0, latest - decided_tick))
+    return lags
 
 
 async def _run_load_process(spec: dict[str, Any]) -> dict[str, Any]:
@@ -318,6 +437,8 @@ def bench_gateway(  # noqa: PLR0917 - the bench's knobs
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["load"]:
-        print(json.dumps(asyncio.run(_load(json.load(sys.stdin)))))  # noqa: T201
+        spec = json.load(sys.stdin)
+        run = _outcomes if spec.get("mode") == "outcomes" else _load
+        print(json.dumps(asyncio.run(run(spec))))  # noqa: T201
     else:
         print(json.dumps(bench_gateway(), indent=2))  # noqa: T201
