@@ -2,8 +2,9 @@
 
 Requests that are safe to repeat (reads, and actions: each carries a command id, so a
 retry acts at most once) are retried with exponential backoff on connection errors,
-timeouts, 502/503/504 and 429 (after its ``Retry-After``); registration only when the
-request never reached the server.
+timeouts, 502/503/504 and 429 (after its ``Retry-After``); registration too: every attempt
+carries the same ``Idempotency-Key``, so a retry gets the first attempt's answer (the same
+API key) instead of ``409 name_taken``.
 
 async with WssClient("http://127.0.0.1:8000") as wss:
     me = await wss.register("my-bot", "retail_trader")   # keeps the key
@@ -175,13 +176,21 @@ class WssClient:
 
     # -- auth --------------------------------------------------------------------------------
     async def register(
-        self, name: str, role: str = "retail_trader", callback_url: str | None = None
+        self,
+        name: str,
+        role: str = "retail_trader",
+        callback_url: str | None = None,
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
-        """Register; the client keeps the key (shown only once: store it)."""
+        """Register; the client keeps the key (shown only once: store it). Retried safely
+        under one ``idempotency_key`` (a random one unless given)."""
         body: dict[str, Any] = {"name": name, "role": role}
         if callback_url is not None:
             body["callback_url"] = callback_url
-        out: dict[str, Any] = await self.request("POST", "auth/register", json_body=body)
+        headers = {"Idempotency-Key": idempotency_key or secrets.token_urlsafe(24)}
+        out: dict[str, Any] = await self.request(
+            "POST", "auth/register", json_body=body, headers=headers, retry=True
+        )
         self.api_key, self.agent_id = out["api_key"], out["agent_id"]
         return out
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gateway.client import WssApiError, WssClient
 from gateway.runtime import running_gateway
 from tests.e2e.gateway_env import TEST_SETTINGS, Env, eventually, gateway_env
 from wss.natsserver import free_port
@@ -134,3 +135,14 @@ async def test_registrations_are_throttled_per_address(nats_url: str, tmp_path: 
         assert retry.status_code == 202, "a retry is not a new registration"
         elsewhere = await http.post(REGISTER, json=body("t-4"), headers=keyed("t-4", "10.9.9.9"))
         assert elsewhere.status_code == 202
+
+
+async def test_sdk_registration_retries_under_one_idempotency_key(env: Env) -> None:
+    async with WssClient(env.url) as first_try, WssClient(env.url) as retry:
+        first = await first_try.register("sdk-bot", "quant", idempotency_key="sdk-1")
+        again = await retry.register("sdk-bot", "quant", idempotency_key="sdk-1")
+        assert again["api_key"] == first["api_key"]
+        assert retry.agent_id == first["agent_id"]
+        with pytest.raises(WssApiError) as info:  # a fresh key: a new registration
+            await retry.register("sdk-bot", "quant")
+        assert info.value.code == "name_taken"
