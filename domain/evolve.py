@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from domain.orderbook import Order, OrderBook
-from domain.rules import ROLES
+from domain.rules.roles import ROLES
 from domain.state import HOUSE_FEES, HOUSE_LENDING, Account, Company, World
 from schemas import events as ev
 from schemas.enums import AgentStatus, Intent, OrderType

@@ -16,7 +16,7 @@ from typing import Any
 from domain.orderbook import Order, OrderBook
 from domain.state import PRICE_MEMORY, Account, Company, World
 from schemas.config import SeasonConfig
-from schemas.enums import AgentStatus, Intent, OrderType, Regime, Role, Sector, Side
+from schemas.enums import AgentStatus, Intent, OrderType, Regime, Role, Sector, Side, Strategy
 
 SNAPSHOT_VERSION = 1
 _SEPARATORS = (",", ":")
@@ -151,6 +151,7 @@ def restore(image: dict[str, Any]) -> World:
         n = len(_ACCOUNT_FIELDS)
         account = Account(**dict(zip(_ACCOUNT_FIELDS, row[:n], strict=True)))
         account.role, account.status = Role(account.role), AgentStatus(account.status)
+        account.strategy = Strategy(account.strategy)
         account.positions = dict(row[n])
         account.selling, account.covering = dict(row[n + 2]), dict(row[n + 3])
         account.open_orders = dict.fromkeys(row[n + 1])

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from domain.orderbook import Order, OrderBook
 from schemas.config import SeasonConfig
-from schemas.enums import AgentStatus, Regime, Role, Sector
+from schemas.enums import AgentStatus, Regime, Role, Sector, Strategy
 
 # uuid5 namespace for aggregate ids: ids are derived, never random.
 NAMESPACE = uuid.UUID("5b1f3c1e-7d55-4c4e-9a57-3f0d1c7a2b10")
@@ -59,7 +59,7 @@ class Account:
     role: Role
     max_leverage: int
     cash: int
-    strategy: str = "external"  # built-in strategy name, or "external"
+    strategy: Strategy = Strategy.EXTERNAL
     status: AgentStatus = AgentStatus.ACTIVE
     positions: dict[str, int] = field(default_factory=dict)
     open_orders: dict[int, None] = field(default_factory=dict)  # ordered set of order ids
@@ -77,7 +77,12 @@ class Account:
 
     @property
     def builtin(self) -> bool:
-        return self.strategy != "external"
+        return self.strategy is not Strategy.EXTERNAL
+
+    @property
+    def active(self) -> bool:
+        """Only an active agent trades, acts and is margin-checked."""
+        return self.status is AgentStatus.ACTIVE
 
 
 @dataclass(slots=True, eq=False)
@@ -85,6 +90,7 @@ class World:
     """The season aggregate: companies, books, accounts and the market's clock."""
 
     seed: int = 0
+    rules_version: int = 1  # the rule set the season runs under (domain.rules.versions)
     config: SeasonConfig = field(default_factory=SeasonConfig)
     started: bool = False
     ended: bool = False

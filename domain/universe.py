@@ -2,11 +2,16 @@
 
 from random import Random
 
-from domain.population import MM_TARGET_VALUE
+from domain import clock
+from domain.context import Recorder
 from domain.rng import generator
-from domain.rules import DOLLAR, ROLES, SECTORS
+from domain.rules.fundamentals import SECTORS
+from domain.traders.registry import TRADERS
+from domain.units import DOLLAR
+from schemas import commands as cmd
+from schemas import events as ev
 from schemas.config import SeasonConfig
-from schemas.enums import Role, Sector
+from schemas.enums import Sector
 from schemas.events import BuiltinAgent, CompanyListing
 
 _SYLLABLES = (
@@ -93,40 +98,39 @@ def companies(seed: int, config: SeasonConfig) -> tuple[CompanyListing, ...]:
     return tuple(sorted(listings, key=lambda c: c.symbol))
 
 
-# What each built-in strategy starts with: role, cash, and shares worth this much (cents)
-# in every symbol.
-_ENDOWMENT: dict[str, tuple[Role, int, int]] = {
-    "market_maker": (Role.MARKET_MAKER, ROLES[Role.MARKET_MAKER].starting_cash, MM_TARGET_VALUE),
-    "noise": (Role.RETAIL_TRADER, 500_000 * DOLLAR, 20_000 * DOLLAR),
-    "momentum": (Role.QUANT, 5_000_000 * DOLLAR, 100_000 * DOLLAR),
-    "value": (Role.HEDGE_FUND_MANAGER, 10_000_000 * DOLLAR, 200_000 * DOLLAR),
-}
-_PREFIX = {"market_maker": "mm", "noise": "noise", "momentum": "mom", "value": "val"}
-
-
 def builtin_agents(
     config: SeasonConfig, listings: tuple[CompanyListing, ...]
 ) -> tuple[BuiltinAgent, ...]:
-    counts = {
-        "market_maker": config.population.market_makers,
-        "noise": config.population.noise_traders,
-        "momentum": config.population.momentum_traders,
-        "value": config.population.value_traders,
-    }
+    """Each trader's ``count`` agents, strategy by strategy in the registry's order."""
     agents: list[BuiltinAgent] = []
-    for strategy, count in counts.items():
-        role, cash, value_per_symbol = _ENDOWMENT[strategy]
-        for n in range(1, count + 1):
-            holdings = {c.symbol: max(1, value_per_symbol // c.initial_price) for c in listings}
-            agent_id = f"{_PREFIX[strategy]}-{n}"
+    for trader in TRADERS.values():
+        for n in range(1, trader.count(config.population) + 1):
+            holdings = {c.symbol: max(1, trader.holding_value // c.initial_price) for c in listings}
+            agent_id = f"{trader.id_prefix}-{n}"
             agents.append(
                 BuiltinAgent(
                     agent_id=agent_id,
                     name=agent_id,
-                    role=role,
-                    strategy=strategy,
-                    cash=cash,
+                    role=trader.role,
+                    strategy=trader.strategy,
+                    cash=trader.cash,
                     holdings=holdings,
                 )
             )
     return tuple(agents)
+
+
+def start_season(rec: Recorder, c: cmd.StartSeason) -> None:
+    """START_SEASON's outcome: the whole genesis, so the event log alone describes it."""
+    listings = companies(c.seed, c.config)
+    rec.emit(
+        ev.SeasonStarted(
+            tick=rec.tick,
+            command_id=c.command_id,
+            seed=c.seed,
+            config=c.config,
+            start_time=clock.SEASON_START.isoformat(),
+            companies=listings,
+            builtin_agents=builtin_agents(c.config, listings),
+        )
+    )

@@ -2,12 +2,12 @@
 
 These are the reads an agent does every tick; the live world answers them at the last
 closed tick whatever the relational projection's lag. Buying power is the domain's own
-rule (``domain.orders.buying_power``) on the same world the engine decides with.
+rule (``domain.rules.leverage.buying_power``) on the same world the engine decides with.
 """
 
 from __future__ import annotations
 
-from domain.orders import buying_power
+from domain.rules.leverage import buying_power
 from domain.state import Account
 from gateway.liveworld import LiveWorld
 from gateway.models import AgentPublic, PortfolioOut

@@ -57,7 +57,7 @@ class Body(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-# Roles an external agent may register as: domain.rules.REGISTRABLE_ROLES (a test checks).
+# Roles an external agent may register as: domain.rules.roles.REGISTRABLE_ROLES (a test checks).
 RegistrableRole = Literal[
     "hedge_fund_manager",
     "retail_trader",

@@ -36,6 +36,16 @@ class Role(StrEnum):
     MARKET_MAKER = "market_maker"
 
 
+class Strategy(StrEnum):
+    """Who decides an account's orders: one of the built-in traders, or an external agent."""
+
+    EXTERNAL = "external"
+    MARKET_MAKER = "market_maker"
+    NOISE = "noise"
+    MOMENTUM = "momentum"
+    VALUE = "value"
+
+
 class Regime(StrEnum):
     NORMAL = "normal"
     BULL = "bull"

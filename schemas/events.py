@@ -20,6 +20,7 @@ from schemas.enums import (
     Role,
     Sector,
     Side,
+    Strategy,
 )
 
 
@@ -46,7 +47,7 @@ class BuiltinAgent(Message):
     agent_id: str
     name: str
     role: Role
-    strategy: str
+    strategy: Strategy
     cash: int
     holdings: dict[str, int]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from domain.orders import buying_power
+from domain.rules.leverage import buying_power
 from gateway.deps import GatewaySettings
 from gateway.runtime import running_gateway
 from replayer.verify import rebuild

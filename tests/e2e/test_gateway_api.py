@@ -59,7 +59,7 @@ async def unchanged(env: Env, before: int) -> None:
 def test_registrable_roles_match_the_domain() -> None:
     from typing import get_args  # noqa: PLC0415
 
-    from domain.rules import REGISTRABLE_ROLES  # noqa: PLC0415
+    from domain.rules.roles import REGISTRABLE_ROLES  # noqa: PLC0415
 
     assert set(get_args(RegistrableRole)) == {r.value for r in REGISTRABLE_ROLES}
 

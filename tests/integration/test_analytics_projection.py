@@ -65,7 +65,7 @@ def season_events() -> list[Event]:
                     agent_id="mm",
                     name="MM",
                     role=Role.MARKET_MAKER,
-                    strategy="mm",
+                    strategy="market_maker",
                     cash=1_000_000_00,
                     holdings={"APEX": 10_000},
                 ),

@@ -10,9 +10,10 @@ from fractions import Fraction
 from math import floor
 from typing import TypeVar
 
-from domain.orders import buying_power
-from domain.rules import BPS, ROLES
+from domain.rules.leverage import buying_power
+from domain.rules.roles import ROLES
 from domain.state import HOUSE_FEES, HOUSE_LENDING, Account
+from domain.units import BPS
 from schemas import commands as cmd
 from schemas import events as ev
 from schemas.config import SeasonConfig

@@ -31,8 +31,8 @@ from hypothesis import strategies as st
 from domain import World, clock, context_for, evolve, restore, snapshot, state_hash, step
 from domain.context import TickContext
 from domain.orderbook import BUY
-from domain.orders import OPENING, buying_power
 from domain.rng import generator
+from domain.rules.leverage import OPENING, buying_power
 from domain.state import Account
 from schemas import commands as cmd
 from schemas import events as ev

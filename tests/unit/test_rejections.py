@@ -14,8 +14,8 @@ import pytest
 
 from domain import World, clock, context_for, evolve, step
 from domain.context import TickContext
-from domain.orders import buying_power
 from domain.rng import generator
+from domain.rules.leverage import buying_power
 from schemas import commands as cmd
 from schemas import events as ev
 from schemas.config import PopulationConfig, SeasonConfig

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from domain.orders import buying_power
-from domain.rules import STOP_CASCADE_LIMIT
+from domain.rules.leverage import buying_power
+from domain.rules.stops import STOP_CASCADE_LIMIT
 from domain.state import Account
 from schemas import commands as cmd
 from schemas import events as ev

@@ -1,4 +1,4 @@
-"""When STOP orders fire.
+"""Stop orders: when a STOP fires, and how far one command's cascade of stops may run.
 
 A pending stop is checked against every trade print of its symbol, as exchanges elect
 stops on each trade, so a price touched in the middle of a walk and left again still
@@ -12,8 +12,9 @@ from collections import deque
 
 from domain.context import Recorder
 from domain.orderbook import BUY, Order
-from domain.rules import STOP_CASCADE_LIMIT
 from schemas import events as ev
+
+STOP_CASCADE_LIMIT = 1_000  # stop orders triggered by one command, at most
 
 
 def reached(stop: Order, price: int) -> bool:

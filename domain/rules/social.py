@@ -1,60 +1,18 @@
-"""Deciding the non-order commands: registration, operator commands, social actions."""
+"""Social actions (RUMOR, ALLY, MESSAGE, BRIBE, WHISTLEBLOW, FLEE): validated, then recorded."""
 
 from domain.context import Recorder
-from domain.rules import REGISTRABLE_ROLES, ROLES
+from domain.outcomes import reject_command
 from domain.state import Account, World
 from schemas import commands as cmd
 from schemas import events as ev
 from schemas import limits
-from schemas.enums import AgentStatus, RejectReason
+from schemas.enums import RejectReason
+
+SOCIAL_COMMANDS = (cmd.Rumor, cmd.Ally, cmd.SendMessage, cmd.Bribe, cmd.Whistleblow, cmd.Flee)
+SocialCommand = cmd.Rumor | cmd.Ally | cmd.SendMessage | cmd.Bribe | cmd.Whistleblow | cmd.Flee
 
 # Until the legal and social system lands, these actions are validated and recorded only.
 PENDING_NOTE = "recorded; consequences arrive with the legal and social system"
-
-
-def reject(
-    rec: Recorder, c: cmd.CommandBase | cmd.Malformed, reason: RejectReason, detail: str
-) -> None:
-    rec.emit(
-        ev.CommandRejected(
-            tick=rec.tick,
-            command_id=c.command_id,
-            agent_id=c.agent_id,
-            command_type=c.type,
-            reason=reason,
-            detail=detail,
-        )
-    )
-
-
-def register(rec: Recorder, c: cmd.RegisterAgent) -> None:
-    world = rec.world
-    if c.agent_id in world.accounts:
-        reject(rec, c, RejectReason.AGENT_EXISTS, "id in use")
-        return
-    if c.name in world.names:
-        reject(rec, c, RejectReason.NAME_TAKEN, "name in use")
-        return
-    if c.role not in REGISTRABLE_ROLES:
-        reject(rec, c, RejectReason.MALFORMED, "role is house-only")
-        return
-    rules = ROLES[c.role]
-    rec.emit(
-        ev.AgentRegistered(
-            tick=rec.tick,
-            command_id=c.command_id,
-            agent_id=c.agent_id,
-            name=c.name,
-            role=c.role,
-            cash=rules.starting_cash,
-            max_leverage=rules.max_leverage,
-            callback_url=c.callback_url,
-            api_key_hash=c.api_key_hash,
-        )
-    )
-
-
-SocialCommand = cmd.Rumor | cmd.Ally | cmd.SendMessage | cmd.Bribe | cmd.Whistleblow | cmd.Flee
 
 
 def _refusal(world: World, account: Account, c: SocialCommand) -> tuple[RejectReason, str] | None:
@@ -87,11 +45,11 @@ def _text(c: SocialCommand) -> str:
             return ""
 
 
-def social(rec: Recorder, account: Account, c: SocialCommand) -> None:
-    """RUMOR, ALLY, MESSAGE, BRIBE, WHISTLEBLOW, FLEE: validated, then recorded."""
+def record(rec: Recorder, account: Account, c: SocialCommand) -> None:
+    """One SocialActionRecorded, or the CommandRejected saying why not."""
     refusal = _refusal(rec.world, account, c)
     if refusal is not None:
-        reject(rec, c, *refusal)
+        reject_command(rec, c, *refusal)
         return
     rec.emit(
         ev.SocialActionRecorded(
@@ -106,7 +64,3 @@ def social(rec: Recorder, account: Account, c: SocialCommand) -> None:
             note=PENDING_NOTE,
         )
     )
-
-
-def is_active(account: Account) -> bool:
-    return account.status is AgentStatus.ACTIVE

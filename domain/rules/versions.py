@@ -1,0 +1,86 @@
+"""Rule sets by version: a season runs, and is verified, under the rules its genesis names.
+
+A rule set names the function that decides each phase and each kind of command. A new
+version reuses what it keeps and replaces what it changes (``dataclasses.replace``), so
+an old season still verifies under the version it ran with and a fork can run a newer one.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from random import Random
+
+from domain import orders
+from domain.context import Recorder, TickContext
+from domain.rules import (
+    earnings,
+    fees,
+    fundamentals,
+    margin,
+    regimes,
+    registration,
+    session,
+    social,
+)
+from domain.state import Account, World
+from domain.traders import registry
+from schemas import commands as cmd
+
+Phase = Callable[[Recorder], None]
+DicedPhase = Callable[[Recorder, TickContext], None]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    version: int
+    open_market: Phase
+    report_earnings: DicedPhase
+    drift: DicedPhase
+    builtin_commands: Callable[[World, Random, int], Iterator[cmd.CommandBase]]
+    register: Callable[[Recorder, cmd.RegisterAgent], None]
+    set_regime: Callable[[Recorder, cmd.SetRegime], None]
+    place_order: Callable[[Recorder, Account, cmd.OrderCommand], None]
+    cancel_order: Callable[[Recorder, Account, cmd.CancelOrder], None]
+    social: Callable[[Recorder, Account, social.SocialCommand], None]
+    check_margin: Phase
+    close_market: Phase
+    charge_borrow_fees: Phase
+    turn_regime: DicedPhase
+    end_season: Callable[[Recorder, cmd.StopSeason], None]
+
+
+V1 = RuleSet(
+    version=1,
+    open_market=session.open_market,
+    report_earnings=earnings.report,
+    drift=fundamentals.drift,
+    builtin_commands=registry.commands,
+    register=registration.register,
+    set_regime=regimes.set_regime,
+    place_order=orders.place,
+    cancel_order=orders.cancel,
+    social=social.record,
+    check_margin=margin.check,
+    close_market=session.close_market,
+    charge_borrow_fees=fees.charge_borrow_fees,
+    turn_regime=regimes.maybe_turn,
+    end_season=session.end_season,
+)
+
+RULE_SETS: dict[int, RuleSet] = {rules.version: rules for rules in (V1,)}
+CURRENT_VERSION = max(RULE_SETS)
+
+
+class UnknownRulesVersion(ValueError):
+    """A season names a rules version this build does not have."""
+
+    def __init__(self, version: int) -> None:
+        known = ", ".join(map(str, RULE_SETS))
+        super().__init__(f"rules version {version} is not known to this build (known: {known})")
+        self.version = version
+
+
+def rule_set(version: int) -> RuleSet:
+    found = RULE_SETS.get(version)
+    if found is None:
+        raise UnknownRulesVersion(version)
+    return found

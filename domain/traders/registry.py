@@ -1,0 +1,28 @@
+"""The built-in traders by strategy, and their commands for a tick."""
+
+from collections.abc import Iterator
+from random import Random
+
+from domain.state import World
+from domain.traders import market_maker, momentum, noise, value
+from domain.traders.common import Ids, Trader
+from schemas import commands as cmd
+from schemas.enums import Strategy
+
+# Insertion order is the genesis order of the population: market makers first.
+TRADERS: dict[Strategy, Trader] = {
+    t.strategy: t for t in (market_maker.TRADER, noise.TRADER, momentum.TRADER, value.TRADER)
+}
+
+
+def commands(world: World, rng: Random, tick: int) -> Iterator[cmd.CommandBase]:
+    """Every active built-in agent's commands for this tick, in account order."""
+    ids = Ids(tick)
+    ranks: dict[Strategy, int] = {}
+    for account in world.accounts.values():
+        trader = TRADERS.get(account.strategy)
+        if trader is None or not account.active:
+            continue
+        rank = ranks.get(trader.strategy, 0)
+        ranks[trader.strategy] = rank + 1
+        yield from trader.decide(world, account, rng, rank, ids)
