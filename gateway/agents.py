@@ -11,6 +11,7 @@ import asyncio
 import json
 import os
 import random
+import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -223,6 +224,38 @@ def describe(action: Action) -> str:
     return kind
 
 
+ORDER_TYPES = frozenset({"BUY", "SELL", "SHORT", "COVER", "CANCEL_ORDER"})
+MESSAGE_TYPES = frozenset({"MESSAGE", "ALLY", "RUMOR"})
+
+
+@dataclass
+class MinuteBudget:
+    """The gateway's per-wall-clock-minute budgets, kept on the agent's side: a strategy
+    that decides more is trimmed instead of being refused with 429."""
+
+    orders: int = 100
+    messages: int = 20
+    sent: deque[tuple[float, str]] = field(default_factory=deque)
+
+    def fit(self, actions: list[Action], now: float | None = None) -> list[Action]:
+        now = time.monotonic() if now is None else now
+        while self.sent and self.sent[0][0] <= now - 60.0:
+            self.sent.popleft()
+        used = Counter(kind for _, kind in self.sent)
+        kept = []
+        for action in actions:
+            kind = str(action.get("type"))
+            group = "order" if kind in ORDER_TYPES else "message" if kind in MESSAGE_TYPES else ""
+            limit = {"order": self.orders, "message": self.messages}.get(group)
+            if limit is not None and used[group] >= limit:
+                continue
+            used[group] += 1
+            kept.append(action)
+            if group:
+                self.sent.append((now, group))
+        return kept
+
+
 class AgentRunner:
     """Polls the tick; at each new one reads stocks and its portfolio, collects the
     outcomes of what it sent before, asks the strategy and sends what it decides."""
@@ -243,6 +276,7 @@ class AgentRunner:
         self.tally = Tally()
         self.report = report or (lambda _line: None)
         self._unresolved: list[str] = []  # command ids sent, outcome not yet seen
+        self.budget = MinuteBudget()
 
     @property
     def sent(self) -> int:
@@ -285,13 +319,14 @@ class AgentRunner:
         portfolio = await self.client.portfolio()
         self.tally.portfolio = portfolio
         await self._collect_outcomes()
-        actions = await self._decide(View(tick, market_open, stocks, portfolio, self.history))
+        decided = await self._decide(View(tick, market_open, stocks, portfolio, self.history))
+        actions = self.budget.fit(decided)
         note = ""
         if actions:
             try:
                 sent = await self.client.act_many(actions)
             except WssApiError as error:
-                if error.status >= 500 or error.status in (401, 429):
+                if error.status >= 500 or error.status == 401:
                     raise
                 self.tally.refused += 1
                 note = f"  refused: {error}"
@@ -299,6 +334,8 @@ class AgentRunner:
                 self.tally.sent += len(sent["actions"])
                 self._unresolved += [a["command_id"] for a in sent["actions"]]
         self.tally.ticks += 1
+        if len(actions) < len(decided):
+            note += f"  ({len(decided) - len(actions)} held back: per-minute budget)"
         done = ", ".join(describe(a) for a in actions[:3]) + ("..." if len(actions) > 3 else "")
         self.report(
             f"tick {tick:>5} {'open  ' if market_open else 'closed'} {self.tally.worth()}  "

@@ -40,6 +40,7 @@ __all__ = ["SseEvent", "WssApiError", "WssClient"]
 
 API = "/api/v1"
 RETRY_STATUS = frozenset({429, 502, 503, 504})
+LONG_WAIT_SECONDS = 5.0
 
 
 class WssApiError(Exception):
@@ -55,6 +56,8 @@ class WssApiError(Exception):
 
 def _transient(error: BaseException) -> bool:
     if isinstance(error, WssApiError):
+        if error.status == 429 and (error.retry_after or 0) > LONG_WAIT_SECONDS:
+            return False  # a spent per-minute budget: the caller decides what to do meanwhile
         return error.status in RETRY_STATUS
     return isinstance(error, httpx.TransportError)
 

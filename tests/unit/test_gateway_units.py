@@ -137,3 +137,14 @@ def test_llm_replies_are_parsed_leniently() -> None:
     assert parse_llm_actions(text) == [{"type": "BUY", "symbol": "APEX"}]
     assert parse_llm_actions("no json here") == []
     assert parse_llm_actions('{"actions": "nope"}') == []
+
+
+def test_example_agent_keeps_to_the_per_minute_order_budget() -> None:
+    from gateway.agents import MinuteBudget  # noqa: PLC0415
+
+    budget = MinuteBudget(orders=3, messages=1)
+    buy = {"type": "BUY", "symbol": "AAAA", "quantity": 1, "price": 100}
+    rumor = {"type": "RUMOR", "symbol": "AAAA", "content": "x"}
+    assert budget.fit([buy, buy, rumor, rumor], now=0.0) == [buy, buy, rumor]
+    assert budget.fit([buy, buy], now=30.0) == [buy]  # one order left in the minute
+    assert budget.fit([buy, rumor], now=61.0) == [buy, rumor]  # the first ones aged out
