@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from nats.aio.client import Client
+from nats.js import api
 
 from domain.simulate import start_command
 from schemas.config import SeasonConfig
 from wss.engine import Engine, TickReport
 from wss.errors import AppendUnacknowledged, WssError
 from wss.lease import Lease
-from wss.seasonlog import SeasonInfo, SeasonLog
+from wss.seasonlog import LOG_COMPRESSION, SeasonInfo, SeasonLog
 from wss.settings import Settings
 from wss.snapshots import SnapshotStore
 
@@ -26,11 +27,17 @@ def new_seed() -> int:
     return int.from_bytes(os.urandom(4), "big")
 
 
-async def create_season(nc: Client, seed: int, config: SeasonConfig | None = None) -> SeasonLog:
+async def create_season(
+    nc: Client,
+    seed: int,
+    config: SeasonConfig | None = None,
+    compression: api.StoreCompression = LOG_COMPRESSION,
+) -> SeasonLog:
     """Make the streams and put the operator's StartSeason first on the command log."""
     log = SeasonLog(nc, new_season_id())
     created = datetime.now(UTC).isoformat(timespec="seconds")
-    await log.create(SeasonInfo(season=log.season, seed=seed, status="created", created=created))
+    info = SeasonInfo(season=log.season, seed=seed, status="created", created=created)
+    await log.create(info, compression)
     await log.submit(start_command(seed, config))
     return log
 

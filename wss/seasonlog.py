@@ -43,6 +43,9 @@ EVENT_DEDUPE_SECONDS = 3600  # restarts do not rely on it: they skip what is sto
 BATCH = 1_000  # the server's limit on messages in one atomic batch
 PUBLISH_TIMEOUT_SECONDS = 10.0
 BATCH_ID, BATCH_SEQUENCE, BATCH_COMMIT = "Nats-Batch-Id", "Nats-Batch-Sequence", "Nats-Batch-Commit"
+# S2 on the stored blocks: the JSON log shrinks to about a third for little CPU (see
+# docs/PERFORMANCE.md, `wss bench disk`); the block being written stays uncompressed.
+LOG_COMPRESSION = api.StoreCompression.S2
 _CONFLICT_CODES = frozenset({10071, 10164})  # wrong last sequence (plain, in a batch)
 EXPECTED_LAST_MSG_ID = "Nats-Expected-Last-Msg-Id"
 PROBE_MSG_ID = "wss:dedupe-probe"  # reserved: no message carries it, so a probe never stores
@@ -113,7 +116,9 @@ class SeasonLog:
 
     # --- lifecycle -----------------------------------------------------------------
 
-    async def create(self, info: SeasonInfo) -> None:
+    async def create(
+        self, info: SeasonInfo, compression: api.StoreCompression = LOG_COMPRESSION
+    ) -> None:
         s = self.streams
         for name, subjects, window in (
             (s.command_stream, s.command_subjects, COMMAND_DEDUPE_SECONDS),
@@ -130,6 +135,7 @@ class SeasonLog:
                     allow_atomic=True,
                     deny_delete=True,
                     deny_purge=True,
+                    compression=compression,
                 )
             )
         await self.save_info(info)

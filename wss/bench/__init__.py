@@ -18,6 +18,11 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
 
         result = bench_engine(agents=args.agents, ticks=args.ticks or 30)
         return result
+    if args.what == "disk":
+        from wss.bench.engine import bench_disk  # noqa: PLC0415
+
+        result = bench_disk(agents=args.agents, ticks=args.ticks or 60)
+        return result
     if args.what == "replay":
         from wss.bench.replay import bench_replay  # noqa: PLC0415
 

@@ -13,14 +13,16 @@ import sys
 import time
 from typing import Any
 
+from nats.js import api
+
 from schemas import commands as cmd
 from schemas.config import SeasonConfig
 from schemas.enums import OrderType, Role
-from wss.bench.harness import percentile, scratch_nats
+from wss.bench.harness import percentile, scratch_nats, stream_disk_bytes
 from wss.engine import Engine
 from wss.lease import Lease
 from wss.season import create_season
-from wss.seasonlog import SeasonLog
+from wss.seasonlog import LOG_COMPRESSION, SeasonLog
 from wss.streams import MSG_ID
 
 
@@ -78,9 +80,15 @@ def _orders(engine: Engine, agents: int, tick: int) -> list[cmd.CommandBase]:
     return out
 
 
-async def _run(agents: int, ticks: int, symbols: int) -> dict[str, Any]:
-    async with scratch_nats() as (conn, _):
-        log = await create_season(conn.nc, seed=1, config=SeasonConfig(symbols=symbols))
+async def _run(
+    agents: int,
+    ticks: int,
+    symbols: int,
+    compression: api.StoreCompression = LOG_COMPRESSION,
+) -> dict[str, Any]:
+    async with scratch_nats() as (conn, settings):
+        config = SeasonConfig(symbols=symbols)
+        log = await create_season(conn.nc, seed=1, config=config, compression=compression)
         lease = Lease(log.js, log.season, ttl=30)
         await lease.acquire()
         engine = Engine(log, lease, snapshots=None, snapshot_every=1)
@@ -114,6 +122,12 @@ async def _run(agents: int, ticks: int, symbols: int) -> dict[str, Any]:
         elapsed = time.perf_counter() - began
         await engine.close()
         await lease.release()
+        streams = (log.streams.command_stream, log.streams.event_stream)
+        log_bytes = sum(stream_disk_bytes(settings.nats_dir, name) for name in streams)
+        read_began, events = time.perf_counter(), 0
+        async for page in log.read(log.streams.event_stream, 1, engine.event_seq):
+            events += len(page)  # what a replay or a projection rebuild reads first
+        read_seconds = time.perf_counter() - read_began
         return {
             "agents": agents,
             "symbols": symbols,
@@ -123,6 +137,9 @@ async def _run(agents: int, ticks: int, symbols: int) -> dict[str, Any]:
             "orders_accepted": accepted,
             "tick_p50_ms": round(percentile(latencies, 0.5), 1),
             "tick_p99_ms": round(percentile(latencies, 0.99), 1),
+            "log_compression": compression.value,
+            "log_bytes_per_tick": round(log_bytes / (ticks + 2)),  # + genesis, registration
+            "log_read_events_per_s": round(events / read_seconds),
             "peak_rss_self_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         }
 
@@ -145,3 +162,23 @@ def bench_engine(agents: int = 1_000, ticks: int = 30) -> dict[str, Any]:
     result["peak_rss_mb"] = _memory_probe()
     result["peak_rss_agents"], result["peak_rss_symbols"] = 10_000, 50
     return {"bench": "engine", **result}
+
+
+def bench_disk(agents: int = 1_000, ticks: int = 60) -> dict[str, Any]:
+    """The log's bytes on disk per tick and the tick latency, without and with S2."""
+    runs = {c.value: asyncio.run(_run(agents, ticks, 20, c)) for c in api.StoreCompression}
+    keep = (
+        "log_bytes_per_tick",
+        "log_read_events_per_s",
+        "tick_p50_ms",
+        "tick_p99_ms",
+        "commands_per_s",
+    )
+    plain, s2 = runs["none"]["log_bytes_per_tick"], runs["s2"]["log_bytes_per_tick"]
+    return {
+        "bench": "disk",
+        "agents": agents,
+        "ticks": ticks,
+        **{f"{name}_{key}": run[key] for name, run in runs.items() for key in keep},
+        "s2_ratio": round(s2 / plain, 3) if plain else None,
+    }

@@ -21,3 +21,9 @@ async def scratch_nats() -> AsyncIterator[tuple[Nats, Settings]]:
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))] if ordered else 0.0
+
+
+def stream_disk_bytes(nats_dir: Path, stream: str) -> int:
+    """Bytes of a stream's files in the embedded server's store (account ``$G``)."""
+    root = nats_dir / "jetstream" / "$G" / "streams" / stream
+    return sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
