@@ -3,7 +3,7 @@
 from domain.context import Recorder
 from domain.outcomes import ORDER_COMMANDS, StepInput, refuse, reject_command
 from domain.rules.social import SOCIAL_COMMANDS
-from domain.rules.versions import RuleSet
+from domain.rules.versions import RULE_SETS, RuleSet, UnknownRulesVersion
 from domain.universe import start_season
 from schemas import commands as cmd
 from schemas.enums import RejectReason
@@ -20,6 +20,9 @@ def decide(rec: Recorder, rules: RuleSet, c: StepInput) -> None:
             refuse(rec, c, RejectReason.NOT_OPERATOR, "operator commands only")
         elif world.started:
             refuse(rec, c, RejectReason.MALFORMED, "the season has already started")
+        elif c.rules_version not in RULE_SETS:
+            detail = str(UnknownRulesVersion(c.rules_version))
+            refuse(rec, c, RejectReason.UNKNOWN_RULES_VERSION, detail)
         else:
             start_season(rec, c)
         return

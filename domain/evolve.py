@@ -38,6 +38,7 @@ def evolve(world: World, event: ev.EventBase) -> World:
 @_on(ev.SeasonStarted)
 def _season_started(world: World, e: ev.SeasonStarted) -> None:
     world.seed, world.config, world.started = e.seed, e.config, True
+    world.rules_version = e.rules_version
     world.regime = e.config.regime
     for c in e.companies:
         world.companies[c.symbol] = Company(

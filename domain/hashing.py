@@ -105,6 +105,9 @@ def _head(world: World) -> dict[str, Any]:
 def snapshot(world: World) -> dict[str, Any]:
     """A JSON-able image of the world, enough to restore it exactly."""
     image = _head(world)
+    # Kept out of the state hash (the genesis event records it) so that the hashes of
+    # seasons recorded before the field existed stay what they were.
+    image["rules_version"] = world.rules_version
     image["orders"] = list(map(_order, world.orders.values()))
     return image
 
@@ -136,6 +139,7 @@ def restore(image: dict[str, Any]) -> World:
     if image["v"] != SNAPSHOT_VERSION:
         raise ValueError(f"snapshot version {image['v']} is not {SNAPSHOT_VERSION}")
     world = World(seed=image["seed"], config=SeasonConfig.model_validate(image["config"]))
+    world.rules_version = image.get("rules_version", 1)  # images older than the field: 1
     world.started, world.ended, world.market_open, world.regime_pinned = image["flags"]
     world.tick, world.version = image["tick"], image["version"]
     world.last_command_seq = image["last_command_seq"]

@@ -23,9 +23,15 @@ def context_for(world: World, tick: int, first_seq: int = 0, last_seq: int = 0) 
     )
 
 
-def start_command(seed: int, config: SeasonConfig | None = None) -> cmd.StartSeason:
+def start_command(
+    seed: int, config: SeasonConfig | None = None, rules_version: int = 1
+) -> cmd.StartSeason:
     return cmd.StartSeason(
-        command_id="start", agent_id=cmd.OPERATOR_ID, seed=seed, config=config or SeasonConfig()
+        command_id="start",
+        agent_id=cmd.OPERATOR_ID,
+        seed=seed,
+        config=config or SeasonConfig(),
+        rules_version=rules_version,
     )
 
 

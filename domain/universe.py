@@ -128,6 +128,7 @@ def start_season(rec: Recorder, c: cmd.StartSeason) -> None:
             tick=rec.tick,
             command_id=c.command_id,
             seed=c.seed,
+            rules_version=c.rules_version,
             config=c.config,
             start_time=clock.SEASON_START.isoformat(),
             companies=listings,

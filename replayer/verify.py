@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from domain import context_for, evolve, step
+from domain.rules.versions import RULE_SETS, UnknownRulesVersion
 from domain.state import World
 from schemas import events as ev
 from schemas.events import parse_event
@@ -22,6 +23,7 @@ class Verdict:
     events: int
     final_hash: str
     divergence: str | None  # first difference found, or None
+    older_format: int = 0  # events recorded before a field with a default was added
 
     @property
     def ok(self) -> bool:
@@ -40,11 +42,25 @@ async def recorded_ticks(log: SeasonLog) -> AsyncIterator[list[bytes]]:
                 current = []
 
 
+def same_event(recorded: bytes, decided: ev.EventBase, payload: bytes) -> bool | None:
+    """True when byte-identical; None when the record is the same event in an older format
+    (it lacks a field added since with a default, which it reads as); else False."""
+    if payload == recorded:
+        return True
+    return None if parse_event(recorded) == decided else False
+
+
 async def verify(log: SeasonLog) -> Verdict:
+    """Replay the season under the rules version its genesis records."""
     world = World()
-    ticks = count = 0
+    ticks = count = older = 0
     final = ""
     async for recorded in recorded_ticks(log):
+        if not ticks:
+            genesis = parse_event(recorded[0])
+            version = getattr(genesis, "rules_version", 1)
+            if version not in RULE_SETS:
+                return Verdict(log.season, 0, 0, final, f"tick 0: {UnknownRulesVersion(version)}")
         closed = parse_event(recorded[-1])
         assert isinstance(closed, ev.TickClosed)
         first, last = closed.first_command_seq, closed.last_command_seq
@@ -52,13 +68,15 @@ async def verify(log: SeasonLog) -> Verdict:
         produced = step(world, commands, context_for(world, closed.tick, first, last))
         for index, event in enumerate(produced):
             payload = event.model_dump_json().encode()
-            if index >= len(recorded) or payload != recorded[index]:
+            same = index < len(recorded) and same_event(recorded[index], event, payload)
+            if same is False:
                 where = f"tick {closed.tick}, event {index}"
                 return Verdict(log.season, ticks, count, final, f"{where}: replay differs")
+            older += same is None
         if len(produced) != len(recorded):
             return Verdict(log.season, ticks, count, final, f"tick {closed.tick}: event count")
         ticks, count, final = ticks + 1, count + len(produced), closed.state_hash
-    return Verdict(log.season, ticks, count, final, None)
+    return Verdict(log.season, ticks, count, final, None, older)
 
 
 async def rebuild(log: SeasonLog, until_tick: int | None = None) -> World:

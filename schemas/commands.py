@@ -162,6 +162,8 @@ class StartSeason(CommandBase):
     type: Literal["START_SEASON"] = "START_SEASON"
     seed: Annotated[int, Field(ge=0, lt=2**63)]
     config: SeasonConfig = SeasonConfig()
+    # The rule set the season runs under; a command without it (older logs) means 1.
+    rules_version: Annotated[int, Field(ge=1, lt=2**31)] = 1
 
 
 OrderCommandT = Buy | Sell | Short | Cover

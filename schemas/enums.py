@@ -101,6 +101,7 @@ class RejectReason(StrEnum):
     SELF_TARGET = "self_target"
     NOT_OPERATOR = "not_operator"
     BAD_AMOUNT = "bad_amount"
+    UNKNOWN_RULES_VERSION = "unknown_rules_version"
 
 
 class CancelReason(StrEnum):

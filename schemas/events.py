@@ -56,6 +56,7 @@ class SeasonStarted(EventBase):
     type: Literal["SeasonStarted"] = "SeasonStarted"
     command_id: str
     seed: int
+    rules_version: int = 1  # the rule set the season runs under; absent in older logs: 1
     config: SeasonConfig
     start_time: str
     companies: tuple[CompanyListing, ...]

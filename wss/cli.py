@@ -211,9 +211,11 @@ async def _verify(settings: Settings, season: str) -> int:
         await log.require()
         verdict = await verify(log)
     if verdict.ok:
+        older = f" ({verdict.older_format} of an older format, same field for field)"
         print(
             f"season {season}: {verdict.ticks} ticks, {verdict.events:,} events replayed "
-            f"byte for byte; final state hash {verdict.final_hash}"
+            f"byte for byte{older if verdict.older_format else ''}; "
+            f"final state hash {verdict.final_hash}"
         )
         return 0
     print(f"season {season}: DIVERGED at {verdict.divergence}", file=sys.stderr)

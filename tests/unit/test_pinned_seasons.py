@@ -211,19 +211,26 @@ def run(seed: int) -> tuple[tuple[str, str, str], Counter[str]]:
 PINS = {
     1: (
         "5b9b18c88ecdc96573dd6e240cf170832187853936654cc4f27669e92a5affbd",
-        "33c801cb03c329cfac123ba390a330f8f9948a58b78e223e20a6336c880d6ae0",
+        "dd83a582342baa08745853bbb5139facf75d70465f5a12656bfce7d78c27daad",
         "b9306fcbf8aabd3ffa8c9ae8d73c71abe60638bc57227150a32bf15642c5450c",
     ),
     42: (
         "3be120141cd45d5a7a64fc2ce3b8bdc47b49dde42e42aa8f799fdc81ddfa2393",
-        "8ef857b9d1d5e52cb8cdc4ed2fa5017980210f58cbc8a829a283c5338b6be1c5",
+        "caf511c13ab802d346d834c66438b47d46256605fa9bfabca6b612b20745a2eb",
         "736bb375c374453f8face270d0b43d9099703251d35ef8f20f4a1ced5e0e1160",
     ),
     7: (
         "2aaf3d1142e0944b915f8227481070a34a0f4ad3f53b43319a69fd2719cc76dc",
-        "d6bc6bd6cd88ffdaee638cc559c20b295ea9fc3877aaea8b5a3e215f5c8c584c",
+        "6d311fd8a9a949ef72e05edf9f15c1f177fe0fd2749100ca9b2e335f77e4368f",
         "2f866e605d49239b8044e79adbec2f4cd7aac77d19f7737c977d5f4545c450dd",
     ),
+}
+# The genesis digests before SeasonStarted carried ``rules_version``: the same seasons'
+# genesis, recorded by the build before the field existed.
+OLD_FORMAT_GENESIS = {
+    1: "33c801cb03c329cfac123ba390a330f8f9948a58b78e223e20a6336c880d6ae0",
+    42: "8ef857b9d1d5e52cb8cdc4ed2fa5017980210f58cbc8a829a283c5338b6be1c5",
+    7: "d6bc6bd6cd88ffdaee638cc559c20b295ea9fc3877aaea8b5a3e215f5c8c584c",
 }
 # What the script must reach for the pins to guard those rules.
 REACHED = (
@@ -248,3 +255,15 @@ def test_seeded_season_hashes_do_not_change(seed: int) -> None:
     pins, reached = run(seed)
     assert [t for t in REACHED if not reached[t]] == []
     assert pins == PINS[seed]
+
+
+@pytest.mark.parametrize("seed", sorted(OLD_FORMAT_GENESIS))
+def test_old_format_genesis_differs_only_by_rules_version(seed: int) -> None:
+    """The re-pin of the genesis digests is the new field alone, and the old bytes still
+    read as the same event (rules version 1)."""
+    genesis = simulate(seed, 0, CONFIG)[0]
+    assert isinstance(genesis, ev.SeasonStarted)
+    new = genesis.model_dump_json().encode()
+    old = new.replace(b'"rules_version":1,', b"", 1)
+    assert hashlib.sha256(old + b"\n").hexdigest() == OLD_FORMAT_GENESIS[seed]
+    assert ev.parse_event(old) == genesis

@@ -431,6 +431,13 @@ def test_start_season_twice_is_malformed(m: Market) -> None:
     assert m.world.seed == 5
 
 
+def test_start_season_under_an_unknown_rules_version() -> None:
+    world = World()
+    c = cmd.StartSeason(command_id=cid(), agent_id="operator", seed=9, rules_version=2)
+    assert_refused(step(world, [c], context_for(world, 0)), c, RejectReason.UNKNOWN_RULES_VERSION)
+    assert not world.started
+
+
 def test_malformed_input(m: Market) -> None:
     c = cmd.Malformed(command_id="garbage-1", agent_id="r", error="not json")
     events = m.run(c)
@@ -443,6 +450,7 @@ def test_malformed_input(m: Market) -> None:
 def test_every_reason_the_domain_produces_is_covered() -> None:
     """A new RejectReason must come with a test here (bad_amount: see the bribe test)."""
     covered = {
+        RejectReason.UNKNOWN_RULES_VERSION,
         RejectReason.MALFORMED,
         RejectReason.UNKNOWN_AGENT,
         RejectReason.AGENT_NOT_ACTIVE,
