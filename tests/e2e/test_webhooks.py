@@ -212,12 +212,11 @@ class SlowReceiver:
         ):
             self.refused.append(hook)
             return Response(status_code=503)
-        target = hook.tick + self.hold_ticks
-
-        async def moved_on() -> bool:
-            return await self.env.world_tick() >= target
-
-        await eventually(moved_on)
+        # The gateway's live world, not a query: a handler cancelled at shutdown must not
+        # leave a database connection half open.
+        live, target = self.env.gateway.deps.live, hook.tick + self.hold_ticks
+        assert live is not None
+        assert await live.wait_until(lambda: live.tick >= target, 10)
         self.delivered.append(hook)
         return JSONResponse({})
 
