@@ -139,7 +139,7 @@ async def read_json(request: Request, limit: int) -> Any:
     """The request's JSON body: 413 past ``limit`` bytes (checked while reading), 400 if
     it is not JSON or nests too deep."""
     length = request.headers.get("content-length")
-    if length is not None and length.isdigit() and int(length) > limit:
+    if length is not None and length.isascii() and length.isdigit() and int(length) > limit:
         raise PayloadTooLarge(f"request bodies are limited to {limit} bytes")
     chunks, size = [], 0
     async for chunk in request.stream():
