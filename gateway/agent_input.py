@@ -55,15 +55,21 @@ def json_depth(raw: bytes) -> int:
 
 
 def loads(raw: bytes) -> Any:
-    """Parse a request body: 400 ``invalid_json`` if it is not JSON, 400
+    """Parse a request body: 400 ``invalid_json`` if it is not UTF-8 JSON, 400
     ``json_too_deep`` past ``MAX_JSON_DEPTH`` levels (checked before parsing)."""
     if not raw.strip():
         raise BadRequest("a JSON body is required", code="invalid_json")
+    try:
+        # UTF-8 only (RFC 8259): in it an ASCII byte is always that character, which is
+        # what lets json_depth count brackets on the bytes.
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("the body is not UTF-8 JSON", code="invalid_json") from None
     if json_depth(raw) > MAX_JSON_DEPTH:
         raise BadRequest(f"JSON nests deeper than {MAX_JSON_DEPTH} levels", code="json_too_deep")
     try:
-        return json.loads(raw, parse_float=_number, parse_constant=_not_json)
-    except (ValueError, UnicodeDecodeError):
+        return json.loads(text, parse_float=_number, parse_constant=_not_json)
+    except ValueError:
         raise BadRequest("the body is not valid JSON", code="invalid_json") from None
 
 

@@ -251,6 +251,23 @@ async def test_deeply_nested_json_is_400(
             assert await env.command_seq() == before
 
 
+async def test_bodies_that_are_not_utf8_are_400(
+    env: Env, http: httpx.AsyncClient, key: str
+) -> None:
+    # json.loads would guess UTF-16 for the first and parse it, deep as it is. In UTF-16
+    # a quote need not be its own character (U+2200 is the bytes 00 22), so a byte count
+    # would see these brackets inside a string: the depth count only trusts UTF-8.
+    deep = "[" * 5_000 + "]" * 5_000
+    utf16_deep = f'["\u2200", {deep}, "\u2200"]'.encode("utf-16-le")
+    latin1 = '{"type": "RUMOR", "symbol": "AAAA", "content": "caf\u00e9"}'.encode("latin-1")
+    for body in (utf16_deep, latin1):
+        before = await env.command_seq()
+        r = await http.post(f"{V1}/actions", content=body, headers=auth(key))
+        assert r.status_code == 400, r.text
+        assert r.json()["error"] == "invalid_json"
+        assert await env.command_seq() == before
+
+
 async def test_brackets_inside_strings_do_not_count_as_depth(
     http: httpx.AsyncClient, key: str
 ) -> None:
