@@ -62,13 +62,15 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", help="benchmarks; each prints one JSON line with --json")
     bench.add_argument(
-        "what", choices=["match", "engine", "disk", "replay", "project", "gateway", "resume"]
+        "what",
+        choices=["match", "engine", "disk", "replay", "project", "gateway", "resume", "soak"],
     )
     bench.add_argument("--json", action="store_true", help="print only the JSON line")
-    bench.add_argument("--agents", type=int, default=1000, help="engine/disk: scripted agents")
+    bench.add_argument("--agents", type=int, default=1000, help="engine/disk/soak: agents")
     bench.add_argument("--ticks", type=int, default=0, help="engine/disk/replay: override length")
     bench.add_argument("--events", type=int, default=0, help="resume: season length")
-    bench.add_argument("--port", type=int, default=0, help="resume: gateway port")
+    bench.add_argument("--minutes", type=float, default=0, help="soak: how long (default 10)")
+    bench.add_argument("--port", type=int, default=0, help="resume/soak: gateway port")
     return parser
 
 

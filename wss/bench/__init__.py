@@ -43,4 +43,9 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
 
         result = bench_resume(events=args.events or 1_500_000, port=args.port)
         return result
+    if args.what == "soak":
+        from wss.bench.soak import bench_soak  # noqa: PLC0415
+
+        result = bench_soak(minutes=args.minutes or 10, agents=args.agents, port=args.port)
+        return result
     raise ValueError(args.what)

@@ -1,0 +1,171 @@
+"""``wss bench soak``: does one ``wss run`` stay flat in memory and threads under load?
+
+A real ``wss run`` (new season, ``--tick-ms 100``, embedded NATS, SQLite, chDB) serves
+``--agents`` agents that act as the examples do, each once a tick over HTTP: read the
+tick, place an order near the last price, read their portfolio, the leaderboard and a
+price history (the chDB path). Every few seconds the server process's RSS and thread
+count are read from ``/proc``. The figures are the least-squares slopes after a warm-up
+(the first fifth of the samples), per 1,000 ticks, and the thread names that grew.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from gateway.client import WssClient
+from wss.natsserver import free_port
+
+SAMPLE_SECONDS = 5.0
+TICK_MS = 100
+
+
+def _proc(pid: int) -> tuple[float, int]:
+    """(RSS in MiB, threads) of a live process."""
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["Threads"])
+
+
+def _thread_names(pid: int) -> Counter[str]:
+    names: Counter[str] = Counter()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            names[(task / "comm").read_text().strip()] += 1
+    return names
+
+
+def _slope(xs: list[float], ys: list[float]) -> float:
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    var = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / var if var else 0.0
+
+
+async def _agent(url: str, n: int, stop: asyncio.Event) -> int:
+    """One agent acting once a tick; returns the number of requests it made."""
+    requests = 0
+    async with WssClient(url) as client:
+        await client.register(f"soak-{n}", "hedge_fund_manager")
+        await client.wait_registered()
+        symbols = [s["symbol"] for s in await client.stocks()]
+        last_tick = -1
+        while not stop.is_set():
+            tick = await client.tick()
+            requests += 1
+            if tick == last_tick:
+                await asyncio.sleep(TICK_MS / 2000)
+                continue
+            last_tick = tick
+            symbol = symbols[(n + tick) % len(symbols)]
+            stock = await client.stock(symbol)
+            price = max(1, int(stock["last_price"]) + (1 if tick % 2 else -1))
+            side = "BUY" if (n + tick) % 2 else "SELL"
+            with contextlib.suppress(Exception):  # a refusal (no shares yet) is fine here
+                await client.act(
+                    {
+                        "type": side,
+                        "symbol": symbol,
+                        "order_type": "LIMIT",
+                        "quantity": 1,
+                        "price": price,
+                    }
+                )
+            await client.portfolio()
+            await client.leaderboard(limit=10)
+            await client.history(symbol, "1m", limit=30)
+            requests += 6
+    return requests
+
+
+async def _wait_up(url: str, process: subprocess.Popen[str]) -> None:
+    async with httpx.AsyncClient(base_url=url, timeout=2) as http:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"wss run exited: {process.communicate()[1][-2000:]}")
+            with contextlib.suppress(httpx.TransportError):
+                if (await http.get("/api/v1/world/tick")).status_code == 200:
+                    return
+            await asyncio.sleep(0.2)
+
+
+async def _run(minutes: float, agents: int, port: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="wss-bench-soak-") as tmp:
+        env = {**os.environ, "WSS_HOME": tmp}
+        for name in ("NATS_URL", "DATABASE_URL", "CLICKHOUSE_URL"):
+            env.pop(name, None)
+        port = port or free_port()
+        argv = [sys.executable, "-m", "wss.cli", "run", "--tick-ms", str(TICK_MS)]
+        # Our own interpreter running our own CLI.
+        process = subprocess.Popen(  # noqa: S603, ASYNC220
+            [*argv, "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        stop = asyncio.Event()
+        try:
+            await _wait_up(url, process)
+            load = [asyncio.create_task(_agent(url, n, stop)) for n in range(agents)]
+            samples: list[tuple[float, int, float, int]] = []  # (t, tick, rss, threads)
+            names_start: Counter[str] | None = None
+            began = time.monotonic()
+            async with WssClient(url) as probe:
+                while time.monotonic() - began < minutes * 60:
+                    await asyncio.sleep(SAMPLE_SECONDS)
+                    if done := [t for t in load if t.done() and t.exception()]:
+                        raise RuntimeError(f"an agent failed: {done[0].exception()!r}")
+                    rss, threads = _proc(process.pid)
+                    samples.append((time.monotonic() - began, await probe.tick(), rss, threads))
+                    if names_start is None and len(samples) >= 2:
+                        names_start = _thread_names(process.pid)
+            names_end = _thread_names(process.pid)
+            stop.set()
+            requests = sum(await asyncio.gather(*load))
+        finally:
+            stop.set()
+            process.send_signal(signal.SIGINT)
+            try:
+                process.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate()
+    steady = samples[len(samples) // 5 :]
+    ticks = [float(s[1]) for s in steady]
+    grew = {
+        name: f"{(names_start or Counter())[name]} -> {count}"
+        for name, count in names_end.items()
+        if count > (names_start or Counter())[name]
+    }
+    return {
+        "bench": "soak",
+        "agents": agents,
+        "minutes": minutes,
+        "ticks": samples[-1][1] - samples[0][1],
+        "requests": requests,
+        "rss_mb_start": round(samples[0][2]),
+        "rss_mb_end": round(samples[-1][2]),
+        "rss_mb_per_1k_ticks": round(_slope(ticks, [s[2] for s in steady]) * 1000, 1),
+        "threads_start": samples[0][3],
+        "threads_end": samples[-1][3],
+        "threads_per_1k_ticks": round(_slope(ticks, [float(s[3]) for s in steady]) * 1000, 1),
+        "threads_grown": grew,
+    }
+
+
+def bench_soak(minutes: float = 10.0, agents: int = 50, port: int = 0) -> dict[str, Any]:
+    return asyncio.run(_run(minutes, agents, port))
