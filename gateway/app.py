@@ -314,9 +314,16 @@ class Gateway:
             from projections.analytics.queries import ohlcv  # noqa: PLC0415 - optional part
 
             rows = await asyncio.to_thread(
-                ohlcv, analytics, self.season, symbol, interval, from_tick=lo, to_tick=hi
+                ohlcv,
+                analytics,
+                self.season,
+                symbol,
+                interval,
+                from_tick=lo,
+                to_tick=hi,
+                limit=limit,
             )
-            bars = [Bar(**{f: getattr(r, f) for f in Bar.model_fields}) for r in rows][-limit:]
+            bars = [Bar(**{f: getattr(r, f) for f in Bar.model_fields}) for r in rows]
             return model_response(
                 History(symbol=symbol, interval=interval, source="analytics", bars=bars)
             )

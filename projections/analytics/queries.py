@@ -67,8 +67,11 @@ def ohlcv(
     from_tick: int = 0,
     to_tick: int = 2**32 - 1,
     database: str = DEFAULT_DATABASE,
+    limit: int | None = None,
 ) -> list[Bar]:
-    """Bars for ``symbol`` whose ticks fall in ``[from_tick, to_tick]``, oldest first."""
+    """Bars for ``symbol`` whose ticks fall in ``[from_tick, to_tick]``, oldest first;
+    with ``limit``, only the latest ``limit`` bars (chosen by the query, so a request's
+    cost does not grow with the season)."""
     if interval not in _BUCKETS:
         raise ValueError(f"interval must be one of {sorted(_BUCKETS)}, not {interval!r}")
     sql = f"""
@@ -78,10 +81,13 @@ def ohlcv(
         WHERE season_id = {{season:String}} AND symbol = {{symbol:String}}
           AND tick >= {{lo:UInt32}} AND tick <= {{hi:UInt32}}
         GROUP BY {_BUCKETS[interval]}
-        ORDER BY min(tick)
+        ORDER BY min(tick) DESC
+        {"" if limit is None else "LIMIT {limit:UInt32}"}
     """  # noqa: S608
-    rows = _rows(client, sql, season=season_id, symbol=symbol, lo=from_tick, hi=to_tick)
-    return [Bar(*(int(v) for v in row)) for row in rows]
+    params: dict[str, Any] = {"season": season_id, "symbol": symbol, "lo": from_tick}
+    params |= {"hi": to_tick} | ({} if limit is None else {"limit": limit})
+    rows = _rows(client, sql, **params)
+    return [Bar(*(int(v) for v in row)) for row in reversed(rows)]
 
 
 def events_by_type(

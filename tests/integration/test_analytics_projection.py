@@ -219,6 +219,9 @@ async def test_folds_bars_rollups_events_and_snapshots(
         assert daily[1].close == minute[-1].close
         ranged = ohlcv(reader, SEASON, symbol, "1m", from_tick=10, to_tick=19, database=database)
         assert [b.tick for b in ranged] == list(range(10, 20))
+        # ohlcv_latest_bars_limited_in_the_query: the latest bars, oldest first.
+        latest = ohlcv(reader, SEASON, symbol, "1m", database=database, limit=5)
+        assert latest == minute[-5:]
 
     ext_trades = events_by_type(reader, SEASON, "TradeExecuted", agent_id="ext", database=database)
     assert len(ext_trades) == sum(1 for t in trades if "ext" in (t.buyer_id, t.seller_id))

@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from gateway.client import WssClient
+from gateway.client import WssApiError, WssClient
 from wss.natsserver import free_port
 
 SAMPLE_SECONDS = 5.0
@@ -54,40 +54,38 @@ def _slope(xs: list[float], ys: list[float]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / var if var else 0.0
 
 
-async def _agent(url: str, n: int, stop: asyncio.Event) -> int:
-    """One agent acting once a tick; returns the number of requests it made."""
-    requests = 0
-    async with WssClient(url) as client:
+async def _agent(url: str, n: int, stop: asyncio.Event) -> tuple[int, int]:
+    """One agent acting once a tick; returns (requests made, requests failed)."""
+    requests = failed = 0
+    async with WssClient(url, timeout=60, retry_attempts=2) as client:
         await client.register(f"soak-{n}", "hedge_fund_manager")
-        await client.wait_registered()
+        await client.wait_registered(wait_seconds=120)
         symbols = [s["symbol"] for s in await client.stocks()]
         last_tick = -1
         while not stop.is_set():
-            tick = await client.tick()
-            requests += 1
-            if tick == last_tick:
-                await asyncio.sleep(TICK_MS / 2000)
-                continue
-            last_tick = tick
-            symbol = symbols[(n + tick) % len(symbols)]
-            stock = await client.stock(symbol)
-            price = max(1, int(stock["last_price"]) + (1 if tick % 2 else -1))
-            side = "BUY" if (n + tick) % 2 else "SELL"
-            with contextlib.suppress(Exception):  # a refusal (no shares yet) is fine here
-                await client.act(
-                    {
-                        "type": side,
-                        "symbol": symbol,
-                        "order_type": "LIMIT",
-                        "quantity": 1,
-                        "price": price,
-                    }
-                )
-            await client.portfolio()
-            await client.leaderboard(limit=10)
-            await client.history(symbol, "1m", limit=30)
-            requests += 6
-    return requests
+            try:
+                tick = await client.tick()
+                requests += 1
+                if tick == last_tick:
+                    await asyncio.sleep(TICK_MS / 2000)
+                    continue
+                last_tick = tick
+                await _act(client, symbols[(n + tick) % len(symbols)], buy=(n + tick) % 2 == 1)
+                requests += 5
+            except (httpx.HTTPError, WssApiError):
+                failed += 1  # a refusal or a slow answer: the load goes on
+    return requests, failed
+
+
+async def _act(client: WssClient, symbol: str, *, buy: bool) -> None:
+    """What the example agents do each tick: look, order near the last price, check."""
+    stock = await client.stock(symbol)
+    price = max(1, int(stock["last_price"]) + (1 if buy else -1))
+    order = {"symbol": symbol, "order_type": "LIMIT", "quantity": 1, "price": price}
+    await client.act({"type": "BUY" if buy else "SELL", **order})
+    await client.portfolio()
+    await client.leaderboard(limit=10)
+    await client.history(symbol, "1m", limit=30)
 
 
 async def _wait_up(url: str, process: subprocess.Popen[str]) -> None:
@@ -135,7 +133,7 @@ async def _run(minutes: float, agents: int, port: int) -> dict[str, Any]:
                         names_start = _thread_names(process.pid)
             names_end = _thread_names(process.pid)
             stop.set()
-            requests = sum(await asyncio.gather(*load))
+            counts = await asyncio.gather(*load)
         finally:
             stop.set()
             process.send_signal(signal.SIGINT)
@@ -156,7 +154,8 @@ async def _run(minutes: float, agents: int, port: int) -> dict[str, Any]:
         "agents": agents,
         "minutes": minutes,
         "ticks": samples[-1][1] - samples[0][1],
-        "requests": requests,
+        "requests": sum(c[0] for c in counts),
+        "failed_requests": sum(c[1] for c in counts),
         "rss_mb_start": round(samples[0][2]),
         "rss_mb_end": round(samples[-1][2]),
         "rss_mb_per_1k_ticks": round(_slope(ticks, [s[2] for s in steady]) * 1000, 1),
