@@ -140,7 +140,9 @@ class LiveWorld:
             evolve(world, event)
             self._remember(event, touched)
             outcome = outcome_of(seq, event)
-            if outcome is not None:
+            if outcome is not None and not _builtin(world, outcome.agent_id):
+                # Built-in traders never ask for their outcomes over HTTP, and they make
+                # most of them: kept, they filled the index (and RSS) for nothing.
                 self.outcomes.add(outcome)
                 self._pending.pop((outcome.agent_id, outcome.command_id), None)
         for order_id in touched:
@@ -225,3 +227,8 @@ class LiveWorld:
                     self.expect(command.agent_id, command.command_id)
                 self._scanned = end
             return self.is_pending(agent_id, command_id)
+
+
+def _builtin(world: World, agent_id: str) -> bool:
+    account = world.accounts.get(agent_id)
+    return account is not None and account.builtin

@@ -71,6 +71,7 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     bench.add_argument("--events", type=int, default=0, help="resume: season length")
     bench.add_argument("--minutes", type=float, default=0, help="soak: how long (default 10)")
     bench.add_argument("--port", type=int, default=0, help="resume/soak: gateway port")
+    bench.add_argument("--home", type=Path, help="resume: build the season here and keep it")
     return parser
 
 

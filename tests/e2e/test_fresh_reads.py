@@ -178,3 +178,23 @@ async def test_action_sent_but_not_cut_is_pending_after_a_gateway_restart(
             r = await http.get(f"{V1}/actions/not-this-one", headers=key)
             assert r.status_code == 404, r.text
             assert r.json()["error"] == "unknown_action"
+
+
+async def test_live_world_keeps_no_outcomes_of_builtin_traders(
+    nats_url: str, tmp_path: Path
+) -> None:
+    """Built-in traders make most outcomes and never ask for them: the gateway's in-memory
+    index (which grew RSS under load) holds only the outcomes an agent or operator may read."""
+    async with gateway_env(nats_url, tmp_path, tick_ms=50, project=False) as env:
+        live = env.gateway.deps.live
+        assert live is not None
+
+        async def traded() -> bool:
+            return live.tick >= 20
+
+        await eventually(traded, timeout=60)
+        builtin = {a for a, acct in live.world.accounts.items() if acct.builtin}
+        assert builtin
+        kept = {agent for agent, _ in live.outcomes._rows}
+        assert kept  # the operator's START_SEASON at least
+        assert not kept & builtin

@@ -41,7 +41,7 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     if args.what == "resume":
         from wss.bench.resume import bench_resume  # noqa: PLC0415
 
-        result = bench_resume(events=args.events or 1_500_000, port=args.port)
+        result = bench_resume(events=args.events or 1_500_000, port=args.port, home=args.home)
         return result
     if args.what == "soak":
         from wss.bench.soak import bench_soak  # noqa: PLC0415

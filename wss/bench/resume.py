@@ -13,6 +13,7 @@ answers a tick past the one it stopped at.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -38,6 +39,7 @@ CONFIG = SeasonConfig(
 )
 RESUME_TIMEOUT_SECONDS = 300.0
 PROJECT_TIMEOUT_SECONDS = 3_600.0
+BUILT = "bench-resume.json"  # what a kept home holds: the built season
 
 
 async def _build(settings: Settings, events: int) -> dict[str, Any]:
@@ -116,13 +118,27 @@ async def _resume(home: Path, season: str, tick: int, port: int) -> dict[str, fl
             process.communicate()
 
 
-async def _run(events: int, port: int) -> dict[str, Any]:
+async def _run(events: int, port: int, home: Path | None) -> dict[str, Any]:
+    if home is not None:
+        return await _in(home, events, port)
     with tempfile.TemporaryDirectory(prefix="wss-bench-resume-") as tmp:
-        home = Path(tmp)
+        return await _in(Path(tmp), events, port)
+
+
+async def _in(home: Path, events: int, port: int) -> dict[str, Any]:
+    """Build the season in ``home`` unless a previous run left one there, then resume it."""
+    built_file = home / BUILT
+    if built_file.exists():
+        built = json.loads(built_file.read_text())
+    else:
         built = await _build(Settings(home=home, nats_url=None), events)
-        resumed = await _resume(home, built["season"], built["tick"], port or free_port())
+        built_file.write_text(json.dumps(built))
+    resumed = await _resume(home, built["season"], built["tick"], port or free_port())
     return {"bench": "resume", **built, **resumed}
 
 
-def bench_resume(events: int = 1_500_000, port: int = 0) -> dict[str, Any]:
-    return asyncio.run(_run(events, port))
+def bench_resume(
+    events: int = 1_500_000, port: int = 0, home: Path | None = None
+) -> dict[str, Any]:
+    """``home``: build there and keep it (a second run only measures the resume)."""
+    return asyncio.run(_run(events, port, home))

@@ -57,7 +57,10 @@ def _slope(xs: list[float], ys: list[float]) -> float:
 async def _agent(url: str, n: int, stop: asyncio.Event) -> tuple[int, int]:
     """One agent acting once a tick; returns (requests made, requests failed)."""
     requests = failed = 0
-    async with WssClient(url, timeout=60, retry_attempts=2) as client:
+    # Each agent from its own loopback address: registrations are throttled per address.
+    transport = httpx.AsyncHTTPTransport(local_address=f"127.0.{1 + n // 250}.{1 + n % 250}")
+    http = httpx.AsyncClient(base_url=url, timeout=60, transport=transport, trust_env=False)
+    async with http, WssClient(url, http=http, retry_attempts=2) as client:
         await client.register(f"soak-{n}", "hedge_fund_manager")
         await client.wait_registered(wait_seconds=120)
         symbols = [s["symbol"] for s in await client.stocks()]
