@@ -194,6 +194,7 @@ def test_clear_errors_without_tracebacks(tmp_path: Path) -> None:
     assert "Traceback" not in missing.stderr
 
 
+@pytest.mark.timeout(300)  # two flat-out 300-tick seasons and a replay, on a shared machine
 def test_two_fresh_homes_give_byte_identical_logs(tmp_path: Path) -> None:
     """`wss run --ticks 300 --tick-ms 0 --seed 42` twice, each on its own embedded server."""
     runs = []
