@@ -61,9 +61,14 @@ async def _agent(url: str, n: int, stop: asyncio.Event) -> tuple[int, int]:
     transport = httpx.AsyncHTTPTransport(local_address=f"127.0.{1 + n // 250}.{1 + n % 250}")
     http = httpx.AsyncClient(base_url=url, timeout=60, transport=transport, trust_env=False)
     async with http, WssClient(url, http=http, retry_attempts=2) as client:
-        await client.register(f"soak-{n}", "hedge_fund_manager")
-        await client.wait_registered(wait_seconds=120)
-        symbols = [s["symbol"] for s in await client.stocks()]
+        symbols: list[str] = []
+        while not symbols and not stop.is_set():
+            try:  # a slow answer on a loaded machine: register again under a new name
+                await client.register(f"soak-{n}-{failed}", "hedge_fund_manager")
+                await client.wait_registered(wait_seconds=120)
+                symbols = [s["symbol"] for s in await client.stocks()]
+            except (httpx.HTTPError, WssApiError):
+                failed += 1
         last_tick = -1
         while not stop.is_set():
             try:
