@@ -32,7 +32,7 @@ from gateway.errors import (
     Unprocessable,
     exception_handlers,
 )
-from gateway.freshreads import live_agent, live_portfolio
+from gateway.freshreads import live_agent, live_portfolio, recall_older
 from gateway.limits import MinuteLimits, RateLimiter, TickClock
 from gateway.models import (
     ActionsAccepted,
@@ -228,6 +228,7 @@ class Gateway:
         agent_id = self._agent_path(request)
         if self.live is not None and self.live.ready:
             await self._await_agent(agent_id)
+            await recall_older(self.live, self.db, self.season, agent_id)
             if (public := live_agent(self.live, agent_id)) is not None:
                 return model_response(public)
         view = await queries.get_agent(self.db, self.season, agent_id)
@@ -240,6 +241,7 @@ class Gateway:
         caller = await self.auth.optional(request)
         if self.live is not None and self.live.ready:
             await self._await_agent(agent_id)
+            await recall_older(self.live, self.db, self.season, agent_id)
             fresh = live_portfolio(self.live, agent_id, private=caller == agent_id)
             if fresh is not None:
                 return model_response(fresh)

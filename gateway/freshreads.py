@@ -3,22 +3,53 @@
 These are the reads an agent does every tick; the live world answers them at the last
 closed tick whatever the relational projection's lag. Buying power is the domain's own
 rule (``domain.rules.leverage.buying_power``) on the same world the engine decides with.
+
+An agent already in the live world's start snapshot has its registration tick, starting
+worth and older open orders' command ids recalled from the relational read model first
+(``recall_older``), once: the snapshot's world does not hold them.
 """
 
 from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.rules.leverage import buying_power
 from domain.state import Account
 from gateway.liveworld import LiveWorld
 from gateway.models import AgentPublic, PortfolioOut
-from gateway.readmodel import return_bps
+from gateway.readmodel import agent_facts, return_bps
 from projections.relational.queries import HoldingView, OrderView
 
-__all__ = ["live_agent", "live_portfolio"]
+__all__ = ["live_agent", "live_portfolio", "recall_older"]
 
 
 def _account(live: LiveWorld, agent_id: str) -> Account | None:
     return live.world.accounts.get(agent_id)
+
+
+async def recall_older(live: LiveWorld, db: AsyncEngine, season: str, agent_id: str) -> None:
+    """Fill in from the read model what the snapshot left out for ``agent_id``. While the
+    read model has not folded the agent yet, reads show the world's defaults (registered
+    tick 0, starting cash) and the next read tries again."""
+    account = _account(live, agent_id)
+    if account is None or agent_id not in live.older_agents:
+        return
+    order_ids = [o for o in account.open_orders if o in live.older_orders]
+    facts = await agent_facts(db, season, agent_id, order_ids)
+    if facts is None or agent_id not in live.older_agents:
+        return
+    live.registered_tick[agent_id] = facts.registered_tick
+    live.starting_worth[agent_id] = facts.starting_net_worth
+    for order_id, row in facts.orders.items():
+        meta = live.order_meta.get(order_id)
+        if meta is None or order_id not in live.older_orders:
+            continue  # gone (or recalled) while the read model answered
+        live.older_orders.discard(order_id)
+        meta.command_id = row.command_id
+        meta.created_tick = row.created_tick
+        meta.updated_tick = max(meta.updated_tick, row.updated_tick)
+    if not any(o in live.older_orders for o in order_ids):
+        live.older_agents.discard(agent_id)  # else the next read asks for the rest again
 
 
 def live_agent(live: LiveWorld, agent_id: str) -> AgentPublic | None:

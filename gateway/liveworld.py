@@ -1,16 +1,29 @@
-"""The season's world folded inside the gateway process, from the event stream's tail.
+"""The season's world folded inside the gateway process, from the engine's latest snapshot.
 
 The relational read model can fall many ticks behind under load; an agent must not. The
 gateway therefore follows the event stream itself (an ordered consumer, like the SSE
 hub) and folds it with the domain's own ``evolve``, a tick at a time: a tick's events are
 buffered until its ``TickClosed`` and then applied together, so every read sees the world
-at a tick boundary. It keeps, besides the ``World``:
+at a tick boundary. It starts from the engine's latest world snapshot
+(``wss.snapshots.latest_snapshot``, the loader the SSE hub uses) and folds only the events
+after it, so start-up is bounded by the snapshot interval, not the season's length.
 
-- the last outcomes by (agent, command id) (``OutcomeIndex``),
+It keeps, besides the ``World``:
+
+- the last outcomes by (agent, command id) (``OutcomeIndex``) folded since its start;
+  older ones (at or below ``outcomes.horizon``, which starts at the snapshot) are answered
+  by the relational ``actions`` table,
 - the commands this process (or a scan of the command stream's uncut tail) knows were
   sent but not yet cut, so an id never sent can be told from one still pending,
 - what the domain does not keep but reads show: each agent's registration tick and
-  starting net worth, each open order's command id and ticks.
+  starting net worth, each open order's command id and ticks, API key hashes.
+
+For agents and orders older than the snapshot these come from a bounded source: API key
+hashes and open orders' created ticks from the snapshot's ``World`` itself (``Account``
+carries ``api_key_hash``, ``Order`` its tick); registration tick, starting net worth and
+open orders' command ids from the durable relational read model, once per agent on its
+first fresh read (``gateway.freshreads.recall_older``). ``older_agents`` and
+``older_orders`` are the ids still waiting for that.
 
 It needs only the NATS connection, so it works the same inside ``wss run`` and in a
 gateway process of its own.
@@ -30,12 +43,14 @@ from nats.js import api
 from nats.js.errors import NotFoundError
 
 from domain import evolve
+from domain.clock import sim_time
 from domain.state import World
 from gateway.outcomes import OutcomeIndex, outcome_of
 from projections.relational.queries import ActionOutcome
 from schemas import events as ev
 from schemas.events import parse_event
 from wss.seasonlog import SeasonLog
+from wss.snapshots import Snapshot
 
 __all__ = ["LiveWorld", "OrderMeta"]
 
@@ -66,6 +81,10 @@ class LiveWorld:
         self.starting_worth: dict[str, int] = {}
         self.order_meta: dict[int, OrderMeta] = {}
         self.key_hashes: dict[str, str] = {}  # sha256 of an API key -> agent id
+        self.start_seq = 0  # the snapshot's event sequence it started after (0: the log's start)
+        self.folded = 0  # events folded since the start
+        self.older_agents: set[str] = set()  # in the snapshot, facts not yet recalled
+        self.older_orders: set[int] = set()  # open in the snapshot, command id not recalled
         self._pending: OrderedDict[Key, None] = OrderedDict()
         self._pending_kept = pending_kept
         self._scanned = 0  # command stream scanned for pending commands up to here
@@ -88,26 +107,52 @@ class LiveWorld:
 
     # -- following the log ---------------------------------------------------------------
 
-    async def start(self, catch_up_seconds: float = 30.0) -> None:
-        """Subscribe from the start of the log and wait (bounded) until caught up."""
+    async def start(self, snapshot: Snapshot | None = None, catch_up_seconds: float = 30.0) -> None:
+        """Follow the log from right after ``snapshot`` (None: from its start) and wait
+        (bounded) until caught up. The snapshot's world becomes this one's: pass a copy
+        if it is shared."""
         streams = self.log.streams
         try:
             self._target = await self.log.last_seq(streams.event_stream)
         except NotFoundError:
             self._target = 0
-        if self._target == 0:
+        if snapshot is not None and snapshot.event_seq <= self._target:
+            self._seed(snapshot)
+        if self._target <= self._received:
             self._caught_up.set()
+        start = (
+            {"deliver_policy": api.DeliverPolicy.ALL}
+            if self.start_seq == 0
+            else {
+                "deliver_policy": api.DeliverPolicy.BY_START_SEQUENCE,
+                "config": api.ConsumerConfig(opt_start_seq=self.start_seq + 1),
+            }
+        )
         self._sub = await self.log.js.subscribe(
             streams.event_subjects,
             stream=streams.event_stream,
             cb=self._on_msg,
             ordered_consumer=True,
-            deliver_policy=api.DeliverPolicy.ALL,
+            **start,
         )
         try:
             await asyncio.wait_for(self._caught_up.wait(), catch_up_seconds)
         except TimeoutError:
             log.warning("live world: still catching up with the log after %ss", catch_up_seconds)
+
+    def _seed(self, snapshot: Snapshot) -> None:
+        """Stand at the snapshot: its world, and what of the rest the world itself holds."""
+        world = self.world = snapshot.world
+        self.start_seq = self.seq = self._received = snapshot.event_seq
+        self.sim_time = sim_time(world.tick, world.config).isoformat() if world.started else ""
+        self.outcomes.horizon = snapshot.event_seq  # older outcomes: the relational model
+        for agent_id, account in world.accounts.items():
+            if account.api_key_hash:
+                self.key_hashes[account.api_key_hash] = agent_id
+        self.older_agents = set(world.accounts)
+        for order_id, order in world.orders.items():
+            self.order_meta[order_id] = OrderMeta("", order.tick, order.tick)
+        self.older_orders = set(world.orders)
 
     async def stop(self) -> None:
         sub, self._sub = self._sub, None
@@ -136,6 +181,7 @@ class LiveWorld:
         world, buffer = self.world, self._buffer
         self._buffer = []
         touched: list[int] = []
+        self.folded += len(buffer)
         for seq, event in buffer:
             evolve(world, event)
             self._remember(event, touched)
@@ -148,6 +194,7 @@ class LiveWorld:
         for order_id in touched:
             if order_id not in world.orders:
                 self.order_meta.pop(order_id, None)
+                self.older_orders.discard(order_id)
         closed = buffer[-1][1]
         assert isinstance(closed, ev.TickClosed)
         self.seq, self.sim_time = closed_seq, closed.sim_time

@@ -2,7 +2,8 @@
 
 Small adapters over the relational tables; each is listed as a gap in the gateway's
 report so the projection can take them over: order owner, book depth, bars from trades,
-agent by name, and bulk portfolios for the webhook fan-out.
+agent by name, bulk portfolios for the webhook fan-out, and what the live world does not
+hold for agents and orders older than its snapshot.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from projections.relational.queries import HoldingView, OrderView
 from projections.relational.tables import AGENTS, COMPANIES, HOLDINGS, ORDERS, TRADES, WORLD
 
 __all__ = [
+    "AgentFacts",
     "CallbackAgent",
     "agent_by_name",
+    "agent_facts",
     "bars_from_trades",
     "callback_agents",
     "order_book",
@@ -38,6 +41,44 @@ async def order_owner(db: AsyncEngine, season: str, order_id: int) -> str | None
     async with db.connect() as conn:
         value = (await conn.execute(stmt)).scalar_one_or_none()
     return str(value) if value is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentFacts:
+    """An agent's facts the domain's world does not keep (the live world recalls them)."""
+
+    registered_tick: int
+    starting_net_worth: int
+    orders: dict[int, OrderView]  # of the order ids asked for, those the model has
+
+
+async def agent_facts(
+    db: AsyncEngine, season: str, agent_id: str, order_ids: list[int]
+) -> AgentFacts | None:
+    """None while the read model has not yet folded the agent's registration."""
+    async with db.connect() as conn:
+        agent = (
+            await conn.execute(
+                select(AGENTS.c.registered_tick, AGENTS.c.starting_net_worth).where(
+                    AGENTS.c.season_id == season, AGENTS.c.agent_id == agent_id
+                )
+            )
+        ).first()
+        if agent is None:
+            return None
+        rows = (
+            (
+                await conn.execute(
+                    select(ORDERS).where(
+                        ORDERS.c.season_id == season, ORDERS.c.order_id.in_(order_ids)
+                    )
+                )
+            ).all()
+            if order_ids
+            else []
+        )
+    orders = {row.order_id: OrderView.model_validate(row._mapping) for row in rows}
+    return AgentFacts(int(agent.registered_tick), int(agent.starting_net_worth), orders)
 
 
 async def agent_by_name(db: AsyncEngine, season: str, name: str) -> str | None:

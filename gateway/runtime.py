@@ -20,12 +20,13 @@ from gateway.liveworld import LiveWorld
 from gateway.serve import GatewayServer, serve_gateway
 from projections.analytics.client import AnalyticsClient
 from projections.health import ReadHealth, supervise
-from projections.hub_seed import latest_seed, nats_url_of
+from projections.hub_seed import nats_url_of, seed_of
 from projections.relational import RelationalProjection, create_engine, migrate
 from projections.runner import run_projection
 from projections.sse_hub import SseHub
 from wss.aio import cancel_and_wait
 from wss.seasonlog import SeasonLog
+from wss.snapshots import latest_snapshot
 
 __all__ = ["RunningGateway", "running_gateway"]
 
@@ -86,10 +87,12 @@ async def running_gateway(
     hub = SseHub(season_log.js, season_log.season) if sse else None
     live = LiveWorld(season_log)
     try:
-        await live.start()
+        # Both from the latest snapshot: start-up must not grow with the season's length.
+        snap = await latest_snapshot(nats_url_of(season_log.nc), season_log.season)
+        seed = seed_of(snap) if hub is not None and snap is not None else None  # a copy
+        await live.start(snap)  # folds on from the snapshot's world itself
         if hub is not None:
-            # From the latest snapshot: start-up must not grow with the season's length.
-            await hub.start(await latest_seed(nats_url_of(season_log.nc), season_log.season))
+            await hub.start(seed)
         deps = GatewayDeps(
             log=season_log,
             db=db,

@@ -33,7 +33,7 @@ from gateway import readmodel
 from gateway.actions import ActionService
 from gateway.auth import sign, webhook_secret
 from gateway.deps import GatewayDeps
-from gateway.freshreads import live_portfolio
+from gateway.freshreads import live_portfolio, recall_older
 from gateway.hooks_http import HookTransport
 from gateway.limits import TickClock
 from gateway.models import PortfolioOut
@@ -190,6 +190,8 @@ class WebhookDispatcher:
         live = self.deps.live
         if live is None or not live.ready:
             return await readmodel.portfolios(self.deps.db, self.deps.season, agent_ids)
+        for agent_id in agent_ids:  # a query once per agent older than the live snapshot
+            await recall_older(live, self.deps.db, self.deps.season, agent_id)
         wait = self.deps.settings.webhook_projection_wait_seconds
         await live.wait_until(lambda: live.tick >= tick, wait)  # at once after _targets
         out = {}

@@ -8,15 +8,14 @@ from right after it: start-up is bounded by the snapshot interval, not the seaso
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from nats.aio.client import Client
 
 from projections.analytics.book import AgentBook
-from wss.snapshots import SnapshotStore
+from wss.snapshots import Snapshot, latest_snapshot
 
-__all__ = ["HubSeed", "latest_seed", "nats_url_of"]
+__all__ = ["HubSeed", "latest_seed", "nats_url_of", "seed_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +35,10 @@ def nats_url_of(nc: Client) -> str:
 
 async def latest_seed(nats_url: str, season: str) -> HubSeed | None:
     """The book at the season's latest snapshot; None when it has none yet."""
-    store = await asyncio.to_thread(SnapshotStore, nats_url)
-    try:
-        snap = await store.latest(season)
-    finally:
-        await asyncio.to_thread(store.close)
-    if snap is None:
-        return None
+    snap = await latest_snapshot(nats_url, season)
+    return seed_of(snap) if snap is not None else None
+
+
+def seed_of(snap: Snapshot) -> HubSeed:
+    """The hub's book at ``snap`` (a copy: the snapshot's world may go on being folded)."""
     return HubSeed(AgentBook.from_world(snap.world), snap.event_seq, snap.world.tick)

@@ -83,3 +83,13 @@ class SnapshotStore:
 
     def close(self) -> None:
         self.factory.close()
+
+
+async def latest_snapshot(nats_url: str, season: str) -> Snapshot | None:
+    """The season's latest snapshot, through a store opened (and closed) for this read:
+    where a reader of the log (SSE hub, the gateway's live world) starts."""
+    store = await asyncio.to_thread(SnapshotStore, nats_url)
+    try:
+        return await store.latest(season)
+    finally:
+        await asyncio.to_thread(store.close)

@@ -103,11 +103,13 @@ async def gateway_env(
     seed: int = 7,
     project: bool = True,
     reconnect_attempts: int = 3,
+    snapshot_every: int = 0,
     **settings: Any,
 ) -> AsyncIterator[Env]:
     """``project=False``: no relational projection runs (its schema exists, empty), as
     when it has fallen far behind. ``reconnect_attempts``: how many times (about one a
-    second) the connection tries again after losing the server."""
+    second) the connection tries again after losing the server. ``snapshot_every``: the
+    engine snapshots the world every that many ticks (0: never)."""
     nc = await connect(nats_url, max_reconnect_attempts=reconnect_attempts)
     log = await create_season(nc, seed, CONFIG)
     stop = asyncio.Event()
@@ -116,7 +118,7 @@ async def gateway_env(
             nc,
             nats_url,
             log,
-            Settings(home=tmp, snapshot_every=0, lease_seconds=5),
+            Settings(home=tmp, snapshot_every=snapshot_every, lease_seconds=5),
             ticks=engine_ticks,
             tick_ms=tick_ms,
             stop=stop,
