@@ -45,7 +45,8 @@ from nats.js.errors import NotFoundError
 from domain import evolve
 from domain.clock import sim_time
 from domain.state import World
-from gateway.outcomes import OutcomeIndex, outcome_of
+from gateway.outcomes import OutcomeIndex
+from projections.relational.outcomes import outcome_of
 from projections.relational.queries import ActionOutcome
 from schemas import events as ev
 from schemas.events import parse_event

@@ -124,34 +124,6 @@ class BatchState:
         self.dirty_world = self.world is not None
         return self.world
 
-    def action(
-        self,
-        seq: int,
-        ev: Event,
-        agent_id: str,
-        command_id: str,
-        command_type: str,
-        *,
-        rejected: str | None = None,
-        detail: str | None = None,
-        order_id: int | None = None,
-    ) -> None:
-        self.actions.append(
-            {
-                "season_id": self.season_id,
-                "seq": seq,
-                "tick": ev.tick,
-                "agent_id": agent_id,
-                "command_id": command_id,
-                "command_type": command_type,
-                "event_type": ev.type,
-                "status": "rejected" if rejected else "accepted",
-                "reason": rejected,
-                "detail": detail,
-                "order_id": order_id,
-            }
-        )
-
     def headline(
         self,
         seq: int,

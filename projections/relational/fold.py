@@ -14,6 +14,7 @@ from projections.base import Sequenced
 from projections.relational.batch import BatchKeys, BatchState, Row, collect_keys
 from projections.relational.fold_market import MARKET_HANDLERS
 from projections.relational.fold_season import SEASON_HANDLERS
+from projections.relational.outcomes import outcome_of
 
 __all__ = ["BatchKeys", "BatchState", "Row", "collect_keys", "fold"]
 
@@ -25,8 +26,12 @@ _HANDLERS: dict[type[Any], Callable[[BatchState, int, Any], None]] = {
 
 def fold(state: BatchState, batch: Iterable[Sequenced]) -> None:
     """Apply events in order. Types with no read-model effect (e.g. PositionLiquidated,
-    whose trades and PositionChanged carry the effect) are skipped."""
+    whose trades and PositionChanged carry the effect) are skipped. An event that answers
+    a command also adds its ``actions`` row (the mapping the gateway's live world uses)."""
     for item in batch:
-        handler = _HANDLERS.get(type(item.event))
+        event = item.event
+        handler = _HANDLERS.get(type(event))
         if handler is not None:
-            handler(state, item.seq, item.event)
+            handler(state, item.seq, event)
+        if (outcome := outcome_of(item.seq, event)) is not None:
+            state.actions.append({"season_id": state.season_id, **outcome.model_dump()})

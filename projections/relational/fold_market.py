@@ -24,7 +24,7 @@ from schemas.events import (
 __all__ = ["MARKET_HANDLERS"]
 
 
-def _order_accepted(st: BatchState, seq: int, ev: OrderAccepted) -> None:
+def _order_accepted(st: BatchState, _seq: int, ev: OrderAccepted) -> None:
     st.orders[ev.order_id] = {
         "season_id": st.season_id,
         "order_id": ev.order_id,
@@ -45,7 +45,6 @@ def _order_accepted(st: BatchState, seq: int, ev: OrderAccepted) -> None:
         "updated_tick": ev.tick,
     }
     st.dirty_orders[ev.order_id] = None
-    st.action(seq, ev, ev.agent_id, ev.command_id, ev.intent.value, order_id=ev.order_id)
 
 
 def _order_triggered(st: BatchState, _seq: int, ev: OrderTriggered) -> None:
@@ -85,11 +84,9 @@ def _trade_executed(st: BatchState, _seq: int, ev: TradeExecuted) -> None:
                 o["status"] = "filled"
 
 
-def _order_cancelled(st: BatchState, seq: int, ev: OrderCancelled) -> None:
+def _order_cancelled(st: BatchState, _seq: int, ev: OrderCancelled) -> None:
     if (o := st.order(ev.order_id, ev.tick)) is not None:
         o.update(status="cancelled", remaining=ev.remaining, cancel_reason=ev.reason.value)
-    if ev.command_id is not None:
-        st.action(seq, ev, ev.agent_id, ev.command_id, "CANCEL_ORDER", order_id=ev.order_id)
 
 
 def _order_expired(st: BatchState, _seq: int, ev: OrderExpired) -> None:

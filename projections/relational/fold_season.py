@@ -6,20 +6,16 @@ from collections.abc import Callable
 from typing import Any
 
 from projections.relational.batch import BatchState, Row, usd
-from schemas.commands import OPERATOR_ID
 from schemas.enums import AgentStatus
 from schemas.events import (
     AgentBankrupted,
     AgentRegistered,
     AgentStatusChanged,
-    CommandRejected,
     MarginCalled,
     MarginCallMet,
-    OrderRejected,
     RegimeChanged,
     SeasonEnded,
     SeasonStarted,
-    SocialActionRecorded,
     TickClosed,
 )
 
@@ -87,7 +83,6 @@ def _season_started(st: BatchState, seq: int, ev: SeasonStarted) -> None:
         st.dirty_agents[b.agent_id] = None
         for sym, q in b.holdings.items():
             st.holding(b.agent_id, sym)["quantity"] = q
-    st.action(seq, ev, OPERATOR_ID, ev.command_id, "START_SEASON")
     st.headline(
         seq,
         ev,
@@ -135,11 +130,10 @@ def _agent_row(
 def _season_ended(st: BatchState, seq: int, ev: SeasonEnded) -> None:
     if (w := st.touch_world()) is not None:
         w.update(status="ended", ended_reason=ev.reason, market_open=False)
-    st.action(seq, ev, OPERATOR_ID, ev.command_id, "STOP_SEASON")
     st.headline(seq, ev, "season", "Season ends", ev.reason)
 
 
-def _agent_registered(st: BatchState, seq: int, ev: AgentRegistered) -> None:
+def _agent_registered(st: BatchState, _seq: int, ev: AgentRegistered) -> None:
     st.agents[ev.agent_id] = _agent_row(
         st.season_id,
         ev.tick,
@@ -154,31 +148,6 @@ def _agent_registered(st: BatchState, seq: int, ev: AgentRegistered) -> None:
         api_key_hash=ev.api_key_hash,
     )
     st.dirty_agents[ev.agent_id] = None
-    st.action(seq, ev, ev.agent_id, ev.command_id, "REGISTER_AGENT")
-
-
-def _command_rejected(st: BatchState, seq: int, ev: CommandRejected) -> None:
-    st.action(
-        seq,
-        ev,
-        ev.agent_id,
-        ev.command_id,
-        ev.command_type,
-        rejected=ev.reason.value,
-        detail=ev.detail,
-    )
-
-
-def _order_rejected(st: BatchState, seq: int, ev: OrderRejected) -> None:
-    st.action(
-        seq,
-        ev,
-        ev.agent_id,
-        ev.command_id,
-        ev.command_type,
-        rejected=ev.reason.value,
-        detail=ev.detail,
-    )
 
 
 def _margin_called(st: BatchState, _seq: int, ev: MarginCalled) -> None:
@@ -220,13 +189,7 @@ def _agent_status_changed(st: BatchState, seq: int, ev: AgentStatusChanged) -> N
 def _regime_changed(st: BatchState, seq: int, ev: RegimeChanged) -> None:
     if (w := st.touch_world()) is not None:
         w["regime"] = ev.regime.value
-    if ev.command_id is not None:
-        st.action(seq, ev, OPERATOR_ID, ev.command_id, "SET_REGIME")
     st.headline(seq, ev, "regime", f"Market regime turns {ev.regime.value}")
-
-
-def _social_action(st: BatchState, seq: int, ev: SocialActionRecorded) -> None:
-    st.action(seq, ev, ev.agent_id, ev.command_id, ev.action, detail=ev.note)
 
 
 def _tick_closed(st: BatchState, _seq: int, ev: TickClosed) -> None:
@@ -238,13 +201,10 @@ SEASON_HANDLERS: dict[type[Any], Callable[[BatchState, int, Any], None]] = {
     SeasonStarted: _season_started,
     SeasonEnded: _season_ended,
     AgentRegistered: _agent_registered,
-    CommandRejected: _command_rejected,
-    OrderRejected: _order_rejected,
     MarginCalled: _margin_called,
     MarginCallMet: _margin_call_met,
     AgentBankrupted: _agent_bankrupted,
     AgentStatusChanged: _agent_status_changed,
     RegimeChanged: _regime_changed,
-    SocialActionRecorded: _social_action,
     TickClosed: _tick_closed,
 }

@@ -20,9 +20,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.outcomes import outcome_of
 from projections.relational.database import create_engine
 from projections.relational.digest import table_digest
+from projections.relational.outcomes import outcome_of
 from schemas.events import TickClosed, parse_event
 from tests.fixtures.wss_cli import Spawned, server_record, spawn, wss, wss_env
 from wss.bootstrap import nats
