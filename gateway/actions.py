@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from gateway import agent_input, readmodel
 from gateway.deps import GatewayDeps
-from gateway.errors import Forbidden, Unprocessable, unprocessable
+from gateway.errors import Forbidden, RateLimited, Unprocessable, unprocessable
 from gateway.idempotency import Claim, RecentAnswers, fingerprint, reused
 from gateway.limits import RateLimiter
 from gateway.models import AcceptedAction
@@ -196,7 +196,11 @@ class ActionService:
             if i not in earlier
         }
         try:
-            on_log = await self._found_on_log(prepared, claims)
+            # The send itself asks the log (JetStream answers a known id with the original's
+            # sequence and stores nothing), so the log is probed first only where a send
+            # could store part of a request the key was first used for: a keyed batch.
+            probe_first = prepared[0].keyed and len(prepared) > 1
+            on_log = await self._found_on_log(prepared, claims) if probe_first else {}
             answers: dict[int, AcceptedAction] = {}
             for i, claim in earlier.items():
                 answer = await claim.answer
@@ -205,11 +209,20 @@ class ActionService:
                 answers[i] = answer.model_copy(update={"duplicate": True})
             answers.update(on_log)
             new = [i for i in claims if i not in on_log]
-            if answers and new and prepared[0].keyed:
-                # Part of this request was sent before under this key, part not: it is not
-                # the request the key was first used for.
-                raise reused(prepared[0].command.command_id)
-            await self.limiter.admit(agent_id, [prepared[i].command.type for i in new])
+            self._check_whole(prepared, answers, new)
+            try:
+                await self.limiter.admit(agent_id, [prepared[i].command.type for i in new])
+            except RateLimited:
+                if probe_first:
+                    raise
+                # A retry the cache forgot must still hear its original 202, never a 429.
+                found = await self._found_on_log(prepared, {i: claims[i] for i in new})
+                if not found:
+                    raise
+                answers.update(found)
+                new = [i for i in new if i not in found]
+                self._check_whole(prepared, answers, new)
+                await self.limiter.admit(agent_id, [prepared[i].command.type for i in new])
             for pos, i in enumerate(new):
                 try:
                     answers[i] = await self._append(agent_id, prepared[i], claims[i])
@@ -224,6 +237,15 @@ class ActionService:
             self._withdraw(prepared, claims)
             raise
         return [answers[i] for i in range(len(prepared))]
+
+    @staticmethod
+    def _check_whole(
+        prepared: Sequence[Prepared], answers: dict[int, AcceptedAction], new: list[int]
+    ) -> None:
+        """Part of a keyed request sent before and part not: it is not the request the key
+        was first used for."""
+        if answers and new and prepared[0].keyed:
+            raise reused(prepared[0].command.command_id)
 
     async def _found_on_log(
         self, prepared: Sequence[Prepared], claims: dict[int, Claim]
@@ -256,17 +278,23 @@ class ActionService:
 
     async def _append(self, agent_id: str, p: Prepared, claim: Claim) -> AcceptedAction:
         seq, duplicate = await self.deps.log.submit(p.command, p.msg_id)
-        if self.deps.live is not None:
-            self.deps.live.expect(agent_id, p.command.command_id)
-        if duplicate:  # sent meanwhile by someone else (another gateway process)
-            self.limiter.release(agent_id, p.command.type)
-        else:
-            self.limiter.stored(agent_id, seq)
         answer = AcceptedAction(
             command_id=p.command.command_id, type=p.command.type, seq=seq, duplicate=False
         )
-        claim.answer.set_result(answer)
-        return answer.model_copy(update={"duplicate": duplicate}) if duplicate else answer
+        if duplicate:  # sent before (a restart emptied the cache) or by another gateway
+            stored = await self.deps.log.command_at(seq)
+            claim.fingerprint = fingerprint(stored.data)
+            answer = answer.model_copy(update={"type": stored.subject.rsplit(".", 1)[-1]})
+            claim.answer.set_result(answer)
+            if claim.fingerprint != p.fingerprint:
+                raise reused(p.command.command_id)  # JetStream stored nothing
+            self.limiter.release(agent_id, p.command.type)
+        else:
+            self.limiter.stored(agent_id, seq)
+            claim.answer.set_result(answer)
+        if self.deps.live is not None:
+            self.deps.live.expect(agent_id, p.command.command_id)
+        return answer.model_copy(update={"duplicate": True}) if duplicate else answer
 
     def _withdraw(self, prepared: Sequence[Prepared], claims: dict[int, Claim]) -> None:
         for i, claim in claims.items():
