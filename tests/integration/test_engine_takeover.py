@@ -13,7 +13,11 @@ import pytest
 from tests.fixtures.wss_cli import spawn, wait_until, wss
 from wss.natsserver import free_port
 
-pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
+pytestmark = [
+    pytest.mark.timeout(240),
+    pytest.mark.slow,
+    pytest.mark.usefixtures("no_orphaned_server"),
+]
 
 
 def _status(home: Path, season: str) -> str:

@@ -31,7 +31,11 @@ from wss.seasonlog import SeasonLog
 from wss.settings import Settings
 from wss.streams import MSG_ID
 
-pytestmark = [pytest.mark.timeout(420), pytest.mark.slow]
+pytestmark = [
+    pytest.mark.timeout(420),
+    pytest.mark.slow,
+    pytest.mark.usefixtures("no_orphaned_server"),
+]
 
 SEED = 20261201
 AGENTS = 4

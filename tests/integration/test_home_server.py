@@ -14,7 +14,11 @@ from tests.fixtures.wss_cli import server_record, spawn, wait_until, wss, wss_en
 from wss.homeserver import pid_alive
 from wss.natsserver import free_port
 
-pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
+pytestmark = [
+    pytest.mark.timeout(180),
+    pytest.mark.slow,
+    pytest.mark.usefixtures("no_orphaned_server"),
+]
 
 RUN = ("run", "--tick-ms", "100", "--no-gateway", "--no-projections")
 STALE_URL = "nats://127.0.0.1:1"

@@ -10,7 +10,11 @@ import pytest
 
 from tests.fixtures.wss_cli import spawn, wait_until, wss
 
-pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
+pytestmark = [
+    pytest.mark.timeout(180),
+    pytest.mark.slow,
+    pytest.mark.usefixtures("no_orphaned_server"),
+]
 
 
 def _row(home: Path, season: str) -> tuple[str, int]:
