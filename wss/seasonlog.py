@@ -360,7 +360,9 @@ class SeasonLog:
         error = reply.get("error")
         if error:
             description = str(error.get("description", ""))
-            if error.get("err_code") in _CONFLICT_CODES:
+            # Event ids are (season, tick, index): a duplicate in a batch means another
+            # engine already stored this tick, the same fencing as a wrong last sequence.
+            if error.get("err_code") in _CONFLICT_CODES or "duplicate message id" in description:
                 raise Fenced(
                     f"season {self.season}: the log moved under this engine (another writer?); "
                     "stopping"
