@@ -70,12 +70,29 @@ def connect(
         if path not in _OPENED_HERE and (holder := chdb_held_elsewhere(path)) is not None:
             raise StoreUnavailable(f"chDB at {path} is open in another process ({holder})")
         dsn = f"chdb://{path}"  # an absolute path gives the chdb:///abs/path form
-        client: AnalyticsClient = clickhouse_connect.get_client(dsn=dsn)
+        client: AnalyticsClient = clickhouse_connect.get_client(
+            dsn=dsn, chdb_options=CHDB_CACHE_BOUNDS
+        )
         _OPENED_HERE.add(path)
         return client
     server: AnalyticsClient = clickhouse_connect.get_client(dsn=dsn)
     return server
 
+
+# The embedded engine shares the process with the engine and gateway: its caches get
+# bounds sized for the analytics tables, not a server's (5 GiB each for marks and primary
+# indexes by default, filled by every new part a live projection's inserts make).
+# Applied by whichever client starts the engine; all of them go through ``connect``.
+CHDB_CACHE_BOUNDS: dict[str, str] = {
+    "mark_cache_size": str(64 << 20),
+    "primary_index_cache_size": str(64 << 20),
+    "index_mark_cache_size": str(16 << 20),
+    "index_uncompressed_cache_size": "0",
+    "uncompressed_cache_size": "0",
+    "query_condition_cache_size": str(16 << 20),
+    "compiled_expression_cache_size": str(16 << 20),
+    "page_cache_max_size": "0",
+}
 
 # chDB directories this process has opened: their lock is ours, not another process's.
 _OPENED_HERE: set[Path] = set()

@@ -10,7 +10,7 @@ import pytest
 
 from projections.analytics import AnalyticsProjection, client_factory
 from projections.analytics.bench import bar_of, bench_chdb
-from projections.analytics.client import AnalyticsClient, ClientFactory
+from projections.analytics.client import CHDB_CACHE_BOUNDS, AnalyticsClient, ClientFactory
 from projections.analytics.queries import agent_series, event_counts, events_by_type, ohlcv
 from projections.base import Sequenced
 from schemas.config import SeasonConfig
@@ -387,3 +387,12 @@ async def test_simulated_season_bars_match_trades(
     ).result_rows
     assert {(str(s), int(t)): int(v) for s, t, v in stored} == volume
     assert sum(event_counts(reader, SEASON, database=database).values()) == len(events)
+
+
+def test_embedded_chdb_caches_are_bounded(reader: AnalyticsClient) -> None:
+    # The engine lives in the server's process: its caches must not be a server's 5 GiB.
+    rows = reader.query(
+        "SELECT name, value FROM system.server_settings WHERE name IN {names:Array(String)}",
+        parameters={"names": list(CHDB_CACHE_BOUNDS)},
+    ).result_rows
+    assert dict(rows) == CHDB_CACHE_BOUNDS
