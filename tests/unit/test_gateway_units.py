@@ -12,6 +12,7 @@ from gateway.agents import parse_llm_actions
 from gateway.auth import hash_key, mint_key, sign, webhook_secret
 from gateway.callbacks import check_callback_url, refusal
 from gateway.errors import RateLimited, Unprocessable
+from gateway.idempotency import MAX_ANSWERS, RecentAnswers
 from gateway.limits import MinuteLimits, MovingWindow
 
 
@@ -148,3 +149,13 @@ def test_example_agent_keeps_to_the_per_minute_order_budget() -> None:
     assert budget.fit([buy, buy, rumor, rumor], now=0.0) == [buy, buy, rumor]
     assert budget.fit([buy, buy], now=30.0) == [buy]  # one order left in the minute
     assert budget.fit([buy, rumor], now=61.0) == [buy, rumor]  # the first ones aged out
+
+
+async def test_recent_answers_never_exceed_their_bound() -> None:
+    # The gateway's own cache, at its default bound: one `wss run` must stay flat in memory.
+    recent = RecentAnswers()
+    for n in range(MAX_ANSWERS + 500):
+        recent.claim(f"agent:{n}", "print")
+    assert len(recent) == MAX_ANSWERS
+    assert recent.get("agent:0") is None  # the oldest went first
+    assert recent.get(f"agent:{MAX_ANSWERS + 499}") is not None
