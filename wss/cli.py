@@ -81,6 +81,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     try:
         if args.command == "run":
+            from wss import memtrace  # noqa: PLC0415
+            from wss.mallocarenas import limit_malloc_arenas  # noqa: PLC0415
+
+            limit_malloc_arenas()
+            memtrace.install()
             return asyncio.run(_run(settings, args))
         if args.command == "seasons":
             return asyncio.run(_seasons(settings))

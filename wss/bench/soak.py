@@ -4,8 +4,10 @@ A real ``wss run`` (new season, ``--tick-ms 100``, embedded NATS, SQLite, chDB) 
 ``--agents`` agents that act as the examples do, each once a tick over HTTP: read the
 tick, place an order near the last price, read their portfolio, the leaderboard and a
 price history (the chDB path). Every few seconds the server process's RSS and thread
-count are read from ``/proc``. The figures are the least-squares slopes after a warm-up
-(the first fifth of the samples), per 1,000 ticks, and the thread names that grew.
+count are read from ``/proc``. The figures are the least-squares slopes over the second
+half of the samples (after warm-up: caches and pools filling to their bounds), per 1,000
+ticks, and the thread names that grew. With ``WSS_TRACEMALLOC=DIR`` set the server dumps
+a tracemalloc snapshot at the half and at the end (see ``wss.memtrace``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from typing import Any
 import httpx
 
 from gateway.client import WssApiError, WssClient
+from wss.memtrace import DUMP_SIGNAL
+from wss.memtrace import ENV as TRACEMALLOC_ENV
 from wss.natsserver import free_port
 
 SAMPLE_SECONDS = 5.0
@@ -96,6 +100,13 @@ async def _act(client: WssClient, symbol: str, *, buy: bool) -> None:
     await client.history(symbol, "1m", limit=30)
 
 
+def _dump(process: subprocess.Popen[str]) -> bool:
+    """Ask a server started with ``WSS_TRACEMALLOC`` for a snapshot."""
+    if os.environ.get(TRACEMALLOC_ENV):
+        process.send_signal(DUMP_SIGNAL)
+    return True
+
+
 async def _wait_up(url: str, process: subprocess.Popen[str]) -> None:
     async with httpx.AsyncClient(base_url=url, timeout=2) as http:
         while True:
@@ -130,8 +141,11 @@ async def _run(minutes: float, agents: int, port: int) -> dict[str, Any]:
             samples: list[tuple[float, int, float, int]] = []  # (t, tick, rss, threads)
             names_start: Counter[str] | None = None
             began = time.monotonic()
+            halfway_dumped = False
             async with WssClient(url) as probe:
                 while time.monotonic() - began < minutes * 60:
+                    if not halfway_dumped and time.monotonic() - began >= minutes * 30:
+                        halfway_dumped = _dump(process)
                     await asyncio.sleep(SAMPLE_SECONDS)
                     if done := [t for t in load if t.done() and t.exception()]:
                         raise RuntimeError(f"an agent failed: {done[0].exception()!r}")
@@ -140,6 +154,7 @@ async def _run(minutes: float, agents: int, port: int) -> dict[str, Any]:
                     if names_start is None and len(samples) >= 2:
                         names_start = _thread_names(process.pid)
             names_end = _thread_names(process.pid)
+            _dump(process)
             stop.set()
             counts = await asyncio.gather(*load)
         finally:
@@ -150,7 +165,7 @@ async def _run(minutes: float, agents: int, port: int) -> dict[str, Any]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.communicate()
-    steady = samples[len(samples) // 5 :]
+    steady = samples[len(samples) // 2 :]
     ticks = [float(s[1]) for s in steady]
     grew = {
         name: f"{(names_start or Counter())[name]} -> {count}"
@@ -166,9 +181,11 @@ async def _run(minutes: float, agents: int, port: int) -> dict[str, Any]:
         "failed_requests": sum(c[1] for c in counts),
         "rss_mb_start": round(samples[0][2]),
         "rss_mb_end": round(samples[-1][2]),
+        "rss_mb_half": round(steady[0][2]),
         "rss_mb_per_1k_ticks": round(_slope(ticks, [s[2] for s in steady]) * 1000, 1),
         "threads_start": samples[0][3],
         "threads_end": samples[-1][3],
+        "threads_half": steady[0][3],
         "threads_per_1k_ticks": round(_slope(ticks, [float(s[3]) for s in steady]) * 1000, 1),
         "threads_grown": grew,
     }
