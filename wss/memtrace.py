@@ -69,7 +69,13 @@ def _pending(objects: list[object]) -> dict[str, int]:
     from nats.aio.subscription import Subscription  # noqa: PLC0415
 
     subs = [o for o in objects if isinstance(o, Subscription)]
-    return {f"{s.subject}#{id(s)}": s.pending_msgs for s in subs if s.pending_msgs}
+    return {f"{s.subject} {_callback(s)}": s.pending_msgs for s in subs if s.pending_msgs}
+
+
+def _callback(sub: object) -> str:
+    """Whose queue it is: the callback's module and name (nats-py keeps it as ``_cb``)."""
+    cb = getattr(sub, "_cb", None)
+    return f"{getattr(cb, '__module__', '?')}.{getattr(cb, '__qualname__', repr(cb))}"
 
 
 def _chdb_memory() -> dict[str, float | str]:
