@@ -69,6 +69,11 @@ SLOW_CONSUMER = "slow_consumer"
 SEP = "\r\n"
 CATCH_UP_REPORT_SECONDS = 10.0
 CATCH_UP_YIELD_EVERY = 1_000
+# Live: yield to the clients' responses every so many events (at most a quarter of a
+# client's queue, so a client that keeps up never overflows between two yields).
+# Yielding after every event made the hub wait a whole loop turn per event: under load it
+# fell behind the log and nats-py's pending queue grew without bound.
+LIVE_YIELD_EVERY = 64
 GAP_TOO_LARGE = "resume_gap_too_large"
 MAX_REPLAY = 100_000  # events a Last-Event-ID resume replays at most
 
@@ -161,6 +166,7 @@ class SseHub:
         self.js = js
         self.streams = SeasonStreams(season)
         self.queue_size = queue_size
+        self._yield_every = max(1, min(LIVE_YIELD_EVERY, queue_size // 4))
         self.leaderboard_size = leaderboard_size
         self.replay_batch = replay_batch
         self.max_replay = max_replay
@@ -248,9 +254,10 @@ class SseHub:
             self._fan_out(out)
         if seq >= self._target:
             self._caught_up.set()
-        # Let the clients' responses drain their queues before the next event: a
-        # burst from the consumer must not overflow a client that keeps up.
-        await asyncio.sleep(0)
+        # Let the clients' responses drain their queues now and then: a burst from the
+        # consumer must not overflow a client that keeps up.
+        if self.received % self._yield_every == 0:
+            await asyncio.sleep(0)
 
     def _catch_up(self, seq: int, msg: Msg) -> None:
         """Before start returns no client is connected: only the book's events matter, and

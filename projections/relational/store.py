@@ -103,13 +103,12 @@ class RelationalProjection:
         autocheckpoints from ever resetting the WAL under load (it grew to 137 MB); this
         waits (busy_timeout) for readers of older snapshots, then empties it."""
         self._batches = 0
-        raw = await self.engine.raw_connection()
-        try:
-            driver = raw.driver_connection
-            assert driver is not None
-            await driver.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            raw.close()
+        # Through the async connection, not raw_connection(): closing a raw pooled
+        # connection resets it synchronously, outside the greenlet, which fails
+        # (MissingGreenlet) and leaves the connection to the garbage collector.
+        async with self.engine.connect() as conn:
+            auto = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await auto.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def reset(self) -> None:
         async with self.engine.begin() as conn:
