@@ -75,6 +75,10 @@ class Account:
     def id(self) -> uuid.UUID:
         return aggregate_id("agent", self.agent_id)
 
+    def sellable(self, symbol: str) -> int:
+        """Shares of ``symbol`` not yet promised to resting SELLs (negative when short)."""
+        return self.positions.get(symbol, 0) - self.selling.get(symbol, 0)
+
     @property
     def builtin(self) -> bool:
         return self.strategy is not Strategy.EXTERNAL

@@ -45,11 +45,8 @@ def _refusal(world: World, account: Account, c: cmd.OrderCommand) -> Refusal | N
         return RejectReason.POSITION_IS_SHORT, "you are short: COVER to buy back"
     if c.type == "SHORT" and position > 0:
         return RejectReason.POSITION_IS_LONG, "you are long: SELL first"
-    if c.type == "SELL" and c.quantity > position - account.selling.get(c.symbol, 0):
-        return (
-            RejectReason.INSUFFICIENT_SHARES,
-            f"you can sell at most {max(0, position - account.selling.get(c.symbol, 0))}",
-        )
+    if c.type == "SELL" and c.quantity > (sellable := account.sellable(c.symbol)):
+        return RejectReason.INSUFFICIENT_SHARES, f"you can sell at most {max(0, sellable)}"
     if c.type == "COVER" and c.quantity > -position - account.covering.get(c.symbol, 0):
         return RejectReason.INSUFFICIENT_SHORT, "cover at most your open short"
     if c.type in OPENING and c.order_type is not OrderType.MARKET:

@@ -24,7 +24,7 @@ def decide(
         return
     change_bps = (company.closes[-1] - company.closes[-LOOKBACK]) * BPS // company.closes[-LOOKBACK]
     qty = max(1, rng.randrange(1_000_000, 10_000_000) // company.last_price)
-    held = account.positions.get(symbol, 0) - account.selling.get(symbol, 0)
+    held = account.sellable(symbol)
     if change_bps > TREND_BPS:
         yield order(cmd.Buy, ids, account.agent_id, symbol, qty=qty, price=None)
     elif change_bps < -TREND_BPS and held > 0:

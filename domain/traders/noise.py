@@ -21,7 +21,7 @@ def decide(
     company = pick(world, rng)
     symbol = company.symbol
     qty = max(1, rng.randrange(500_000, 5_000_000) // company.last_price)
-    held = account.positions.get(symbol, 0) - account.selling.get(symbol, 0)
+    held = account.sellable(symbol)
     selling = rng.randrange(2) == 0 and held >= qty
     offset = rng.randrange(-60, 61) * company.last_price // BPS
     price = None if rng.randrange(100) < 35 else clamp(world, company, company.last_price + offset)

@@ -24,7 +24,7 @@ def decide(
     last = company.last_price
     gap_bps = (company.fair_value - last) * BPS // last
     qty = max(1, rng.randrange(2_000_000, 20_000_000) // last)
-    held = account.positions.get(symbol, 0) - account.selling.get(symbol, 0)
+    held = account.sellable(symbol)
     if account.open_orders:
         yield cancel_oldest(account, ids)
     if gap_bps > GAP_BPS:
