@@ -261,40 +261,39 @@ class ActionService:
         for i, seq in zip(asked, seqs, strict=True):
             if seq is None:
                 continue
-            stored = await log.command_at(seq)
-            p, claim = prepared[i], claims[i]
-            original = AcceptedAction(
-                command_id=p.command.command_id,
-                type=stored.subject.rsplit(".", 1)[-1],
-                seq=seq,
-                duplicate=False,
-            )
-            claim.fingerprint = fingerprint(stored.data)
-            claim.answer.set_result(original)
-            if claim.fingerprint != p.fingerprint:
-                raise reused(p.command.command_id)
-            found[i] = original.model_copy(update={"duplicate": True})
+            found[i] = await self._answer_as_stored(prepared[i], claims[i], seq)
         return found
+
+    async def _answer_as_stored(self, p: Prepared, claim: Claim, seq: int) -> AcceptedAction:
+        """The original answer of the command the log holds at ``seq`` under ``p``'s id (it
+        settles the claim), marked duplicate; 409 if it was sent with another body."""
+        stored = await self.deps.log.command_at(seq)
+        original = AcceptedAction(
+            command_id=p.command.command_id,
+            type=stored.subject.rsplit(".", 1)[-1],
+            seq=seq,
+            duplicate=False,
+        )
+        claim.fingerprint = fingerprint(stored.data)
+        claim.answer.set_result(original)
+        if claim.fingerprint != p.fingerprint:
+            raise reused(p.command.command_id)
+        return original.model_copy(update={"duplicate": True})
 
     async def _append(self, agent_id: str, p: Prepared, claim: Claim) -> AcceptedAction:
         seq, duplicate = await self.deps.log.submit(p.command, p.msg_id)
-        answer = AcceptedAction(
-            command_id=p.command.command_id, type=p.command.type, seq=seq, duplicate=False
-        )
         if duplicate:  # sent before (a restart emptied the cache) or by another gateway
-            stored = await self.deps.log.command_at(seq)
-            claim.fingerprint = fingerprint(stored.data)
-            answer = answer.model_copy(update={"type": stored.subject.rsplit(".", 1)[-1]})
-            claim.answer.set_result(answer)
-            if claim.fingerprint != p.fingerprint:
-                raise reused(p.command.command_id)  # JetStream stored nothing
+            answer = await self._answer_as_stored(p, claim, seq)  # a 409 stored nothing
             self.limiter.release(agent_id, p.command.type)
         else:
             self.limiter.stored(agent_id, seq)
+            answer = AcceptedAction(
+                command_id=p.command.command_id, type=p.command.type, seq=seq, duplicate=False
+            )
             claim.answer.set_result(answer)
         if self.deps.live is not None:
             self.deps.live.expect(agent_id, p.command.command_id)
-        return answer.model_copy(update={"duplicate": True}) if duplicate else answer
+        return answer
 
     def _withdraw(self, prepared: Sequence[Prepared], claims: dict[int, Claim]) -> None:
         for i, claim in claims.items():
