@@ -23,7 +23,7 @@ from projections.health import Failure, ReadHealth, supervise
 from projections.relational.migrate import migrate
 from projections.relational.store import RelationalProjection
 from projections.runner import rebuild, run_projection
-from wss.aio import cancel_and_wait, finish_despite_cancel
+from wss.aio import cancel_and_wait
 from wss.positions import (
     Reporter,
     position_key,
@@ -93,7 +93,7 @@ async def follow(
         await run_projection(js, season, projection, batch_size=BATCH_SIZE[name], progress=progress)
     finally:
         with contextlib.suppress(Exception):
-            await finish_despite_cancel(close_projection(projection))
+            await close_projection(projection)
 
 
 async def keep_following(
