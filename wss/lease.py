@@ -3,9 +3,10 @@
 A key per season in a JetStream KV bucket, written with compare-and-set on its revision.
 The holder renews it every tick (and at least every ``ttl/3`` while idle); a second
 engine finds a fresh lease and refuses to start. After ``kill -9`` the lease goes stale
-within ``ttl`` seconds and a restarted engine takes it over. The log itself is guarded
-too: events carry ``Nats-Expected-Last-Sequence``, so even a split-brain cannot
-interleave two writers' events.
+within ``ttl`` seconds and a restarted engine takes it over; on the same host, a holder
+whose process is gone is stale at once (a resume right after ``kill -9`` need not
+wait). The log itself is guarded too: events carry ``Nats-Expected-Last-Sequence``, so
+even a split-brain cannot interleave two writers' events.
 """
 
 import contextlib
@@ -20,6 +21,7 @@ from nats.js.kv import KeyValue
 
 from wss import kv
 from wss.errors import Fenced
+from wss.homeserver import pid_alive
 
 LEASES_BUCKET = "wss_leases"
 
@@ -52,7 +54,7 @@ class Lease:
         else:
             held = json.loads(entry.value)
             age = time.time() - float(held["renewed"])
-            if age < self.ttl:
+            if age < self.ttl and not _holder_is_gone(str(held["owner"])):
                 raise Fenced(
                     f"{self.label} is already running elsewhere ({held['owner']}, "
                     f"renewed {age:.1f}s ago); stop it first"
@@ -98,6 +100,13 @@ async def lease_is_live(js: JetStreamContext, key: str, default_ttl: float) -> b
     held = json.loads(entry.value)
     ttl = float(held.get("ttl", default_ttl))
     return time.time() - float(held["renewed"]) < ttl
+
+
+def _holder_is_gone(owner: str) -> bool:
+    """Whether ``owner`` (``host:pid:nonce``) names a process on this host that has exited."""
+    host, _, rest = owner.partition(":")
+    pid = rest.partition(":")[0]
+    return host == socket.gethostname() and pid.isdigit() and not pid_alive(int(pid))
 
 
 async def _entry(bucket: KeyValue, key: str) -> KeyValue.Entry | None:

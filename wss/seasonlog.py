@@ -17,9 +17,16 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import api
 from nats.js.client import JetStreamContext
-from nats.js.errors import APIError, KeyNotFoundError, NoKeysError, NotFoundError
+from nats.js.errors import (
+    APIError,
+    KeyNotFoundError,
+    NoKeysError,
+    NotFoundError,
+    ServiceUnavailableError,
+)
 from nats.js.kv import KeyValue
 from pydantic import ValidationError
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from schemas.commands import Command, Malformed, parse_command
 from wss import kv
@@ -38,6 +45,7 @@ from wss.streams import (
 CUT_HEADER = "Wss-Cut"  # the last command sequence the tick consumed: fixed before publishing
 PAGE = 1_000
 READ_TIMEOUT_SECONDS = 10.0
+REGISTRY_RETRY_SECONDS = 10.0
 COMMAND_DEDUPE_SECONDS = 24 * 3600  # an agent's retry within a day acts once
 EVENT_DEDUPE_SECONDS = 3600  # restarts do not rely on it: they skip what is stored
 BATCH = 1_000  # the server's limit on messages in one atomic batch
@@ -377,12 +385,25 @@ class SeasonLog:
 
 
 async def list_seasons(nc: Client) -> list[SeasonInfo]:
+    """Every season the registry holds; none on a fresh home.
+
+    Only "no bucket" and "no keys" mean no seasons: another API error (JetStream still
+    starting beside a server that has just been stopped) is retried, then raised, never
+    read as an empty registry.
+    """
     js = nc.jetstream()
-    try:
-        kv = await js.key_value(SEASONS_BUCKET)
-        keys = await kv.keys()
-    except (NotFoundError, APIError, NoKeysError):
-        return []
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type(ServiceUnavailableError),
+        wait=wait_exponential(multiplier=0.05, max=1.0),
+        stop=stop_after_delay(REGISTRY_RETRY_SECONDS),
+        reraise=True,
+    ):
+        with attempt:
+            try:
+                kv = await js.key_value(SEASONS_BUCKET)
+                keys = await kv.keys()
+            except (NotFoundError, NoKeysError):
+                return []
     seasons = []
     for key in sorted(keys):
         entry = await kv.get(key)

@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -114,6 +115,22 @@ async def test_a_second_engine_is_refused(conn: Nats) -> None:
     with pytest.raises(Fenced, match="already running elsewhere"):
         await Lease(log.js, log.season, ttl=30).acquire()
     await first.close()
+
+
+async def test_a_lease_whose_holder_exited_on_this_host_is_taken_at_once(conn: Nats) -> None:
+    """A resume right after ``kill -9`` need not wait out the ttl: the holder is gone."""
+    log = await create_season(conn.nc, seed=9)
+    gone = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await gone.wait()  # reaped: its pid names no process
+    dead = Lease(log.js, log.season, ttl=30)
+    dead.owner = f"{socket.gethostname()}:{gone.pid}:0000"
+    await dead.acquire()
+    await Lease(log.js, log.season, ttl=30).acquire()  # not "already running elsewhere"
+    elsewhere = Lease(log.js, f"{log.season}.b", ttl=30)
+    elsewhere.owner = f"another-host:{gone.pid}:0000"  # whose pids we cannot see
+    await elsewhere.acquire()
+    with pytest.raises(Fenced, match="already running elsewhere"):
+        await Lease(log.js, f"{log.season}.b", ttl=30).acquire()
 
 
 async def test_a_writer_that_lost_the_log_is_fenced(conn: Nats) -> None:
