@@ -11,6 +11,7 @@ from projections.analytics.client import connect as connect_analytics
 from projections.health import ReadHealth
 from wss.analyticsattach import AnalyticsAttachment
 from wss.errors import WssError
+from wss.gctuning import tune_gc_for_serving
 from wss.seasonlog import SeasonLog
 from wss.settings import Settings
 from wss.stores import relational_url, store_label
@@ -57,6 +58,7 @@ async def _served(log: SeasonLog, **options: Any) -> AsyncIterator[RunningGatewa
     try:
         async with running_gateway(log, **options) as gateway:
             entered = True
+            tune_gc_for_serving()  # set up: from here on, the loop's pauses are its p99
             yield gateway
     except GatewayBindError as error:
         if entered:
