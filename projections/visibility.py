@@ -5,13 +5,16 @@ Public channels (``tick``, ``market``, ``market:SYM``, ``news``, ``trades``,
 own business. A trade is both: its public view names the symbol, price, quantity, tick,
 trade id and aggressor side, never the counterparties, their orders or their fees (so
 holdings cannot be rebuilt from the public tape); each party gets the whole fill on its
-own channel. Fundamentals are private and never leave the engine.
+own channel. Fundamentals are private and never leave the engine: no reader shows a
+company's fair value (the SSE hub, the webhooks and ``/market/stocks/{symbol}`` all strip
+``PRIVATE_FIELDS``), so a value trader must estimate it, as on a real exchange.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from schemas.events import (
     AgentBankrupted,
@@ -39,10 +42,23 @@ from schemas.events import (
     TradeExecuted,
 )
 
-__all__ = ["PUBLIC_TRADE_FIELDS", "View", "channels_of", "public_trade", "views"]
+__all__ = [
+    "PRIVATE_COMPANY_FIELDS",
+    "PUBLIC_TRADE_FIELDS",
+    "View",
+    "channels_of",
+    "public_company",
+    "public_trade",
+    "views",
+]
 
 # What the public tape shows of a trade.
 PUBLIC_TRADE_FIELDS = ("type", "tick", "trade_id", "symbol", "price", "quantity", "aggressor")
+
+# What no reader sees of a company: the engine's fundamental value.
+PRIVATE_COMPANY_FIELDS = ("fair_value",)
+# Public events that carry a private field, and the fields their public view drops.
+_PRIVATE_FIELDS: dict[type[Event], tuple[str, ...]] = {EarningsReported: PRIVATE_COMPANY_FIELDS}
 
 _AGENT_PRIVATE = (
     OrderAccepted,
@@ -113,6 +129,19 @@ def public_trade(event: TradeExecuted) -> str:
     return json.dumps({name: shown[name] for name in PUBLIC_TRADE_FIELDS}, separators=(",", ":"))
 
 
+def public_company(row: dict[str, Any]) -> dict[str, Any]:
+    """A company's read-model row without what only the engine may know."""
+    return {name: value for name, value in row.items() if name not in PRIVATE_COMPANY_FIELDS}
+
+
+def _without_private(event: Event, raw: str) -> str:
+    hidden = _PRIVATE_FIELDS.get(type(event))
+    if not hidden:
+        return raw
+    shown = {k: v for k, v in json.loads(raw).items() if k not in hidden}
+    return json.dumps(shown, separators=(",", ":"))
+
+
 def views(event: Event, raw: str) -> list[View]:
     """The renderings of ``event`` (stored as ``raw``), most complete first: a reader on
     several of their channels receives only the first that concerns it."""
@@ -122,4 +151,4 @@ def views(event: Event, raw: str) -> list[View]:
             View(frozenset({"trades", f"market:{event.symbol}"}), public_trade(event)),
         ]
     channels = channels_of(event)
-    return [View(channels, raw)] if channels else []
+    return [View(channels, _without_private(event, raw))] if channels else []

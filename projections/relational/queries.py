@@ -36,6 +36,7 @@ from projections.relational.views import (
     TradeView,
     WorldStatus,
 )
+from projections.visibility import public_company
 
 __all__ = [
     "ActionOutcome",
@@ -196,7 +197,7 @@ async def stock_detail(engine: AsyncEngine, season_id: str, symbol: str) -> Stoc
         engine,
         select(COMPANIES).where(COMPANIES.c.season_id == season_id, COMPANIES.c.symbol == symbol),
     )
-    return StockDetail.model_validate(_stock(row)) if row else None
+    return StockDetail.model_validate(public_company(_stock(row))) if row else None
 
 
 async def recent_trades(

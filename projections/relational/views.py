@@ -96,7 +96,6 @@ class StockDetail(StockView):
     eps: int | None
     quarter: int | None
     initial_price: int
-    fair_value: int
     total_volume: int
     volatility_bps: int
     beta_pct: int
