@@ -104,6 +104,17 @@ class RejectReason(StrEnum):
     UNKNOWN_RULES_VERSION = "unknown_rules_version"
 
 
+class Offence(StrEnum):
+    """What the SEC looks for (domain/rules/surveillance) and the courts try."""
+
+    INSIDER_TRADING = "insider_trading"
+    WASH_TRADING = "wash_trading"
+    PUMP_AND_DUMP = "pump_and_dump"
+    SPOOFING = "spoofing"
+    MARKING_THE_CLOSE = "marking_the_close"
+    BRIBERY = "bribery"
+
+
 class CancelReason(StrEnum):
     BY_AGENT = "by_agent"
     MARKET_REMAINDER = "market_remainder"

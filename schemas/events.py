@@ -14,6 +14,7 @@ from schemas.enums import (
     AgentStatus,
     CancelReason,
     Intent,
+    Offence,
     OrderType,
     Regime,
     RejectReason,
@@ -282,6 +283,27 @@ class SocialActionRecorded(EventBase):
     note: str
 
 
+class SuspicionRaised(EventBase):
+    """The SEC's surveillance saw a pattern: who, what, how sure, and the evidence.
+
+    ``confidence_pct`` is an integer 0..100 (the domain has no floats in its decisions);
+    the references name the exact trades, orders and ticks; ``reason`` is one line a
+    person can read. The investigation rules open or strengthen a case from it.
+    """
+
+    type: Literal["SuspicionRaised"] = "SuspicionRaised"
+    suspicion_id: int
+    offence: Offence
+    suspect_id: str
+    accomplice_ids: list[str] = []
+    symbol: str | None = None
+    confidence_pct: int
+    trade_ids: list[int] = []
+    order_ids: list[int] = []
+    ticks: list[int] = []
+    reason: str
+
+
 class TickClosed(EventBase):
     type: Literal["TickClosed"] = "TickClosed"
     sim_time: str
@@ -317,6 +339,7 @@ Event = Annotated[
     | MarketClosed
     | BorrowFeeCharged
     | SocialActionRecorded
+    | SuspicionRaised
     | TickClosed,
     Field(discriminator="type"),
 ]
