@@ -74,6 +74,12 @@ _company = operator.attrgetter(*_COMPANY_FIELDS)
 _account = operator.attrgetter(*_ACCOUNT_FIELDS)
 
 
+def _v2_account(world: World, account: Account) -> tuple[int, ...]:
+    """What rules version 2 added to an account, written only for v2 worlds: a v1
+    world never changes it, and leaving it out keeps every v1 hash what it was."""
+    return (account.reputation,) if world.rules_version >= 2 else ()
+
+
 def _head(world: World) -> dict[str, Any]:
     """Everything but the open orders."""
     return {
@@ -95,6 +101,7 @@ def _head(world: World) -> dict[str, Any]:
                 list(a.open_orders),
                 dict(a.selling),
                 dict(a.covering),
+                *_v2_account(world, a),
             ]
             for a in world.accounts.values()
         ],
@@ -140,6 +147,7 @@ def restore(image: dict[str, Any]) -> World:
         raise ValueError(f"snapshot version {image['v']} is not {SNAPSHOT_VERSION}")
     world = World(seed=image["seed"], config=SeasonConfig.model_validate(image["config"]))
     world.rules_version = image.get("rules_version", 1)  # images older than the field: 1
+    v2 = world.rules_version >= 2
     world.started, world.ended, world.market_open, world.regime_pinned = image["flags"]
     world.tick, world.version = image["tick"], image["version"]
     world.last_command_seq = image["last_command_seq"]
@@ -159,6 +167,8 @@ def restore(image: dict[str, Any]) -> World:
         account.positions = dict(row[n])
         account.selling, account.covering = dict(row[n + 2]), dict(row[n + 3])
         account.open_orders = dict.fromkeys(row[n + 1])
+        if v2:
+            (account.reputation,) = row[n + 4 :]
         world.accounts[account.agent_id] = account
         world.names[account.name] = account.agent_id
     for row in image["orders"]:

@@ -5,6 +5,7 @@ from collections.abc import Callable, Sequence
 from domain import clock
 from domain.context import TickContext
 from domain.rng import generator
+from domain.rules.versions import CURRENT_VERSION
 from domain.state import World
 from domain.step import StepInput, step
 from schemas import commands as cmd
@@ -24,8 +25,9 @@ def context_for(world: World, tick: int, first_seq: int = 0, last_seq: int = 0) 
 
 
 def start_command(
-    seed: int, config: SeasonConfig | None = None, rules_version: int = 1
+    seed: int, config: SeasonConfig | None = None, rules_version: int = CURRENT_VERSION
 ) -> cmd.StartSeason:
+    """The operator's START_SEASON; a new season runs the newest rules unless told."""
     return cmd.StartSeason(
         command_id="start",
         agent_id=cmd.OPERATOR_ID,
@@ -40,10 +42,12 @@ def simulate(
     ticks: int,
     config: SeasonConfig | None = None,
     commands: Callable[[World, int], Sequence[StepInput]] | None = None,
+    rules_version: int = CURRENT_VERSION,
 ) -> list[ev.EventBase]:
     """Genesis (tick 0) then ``ticks`` ticks; ``commands(world, tick)`` feeds each tick."""
     world = World()
-    events = step(world, [start_command(seed, config)], context_for(world, 0))
+    genesis = start_command(seed, config, rules_version)
+    events = step(world, [genesis], context_for(world, 0))
     for tick in range(1, ticks + 1):
         batch = commands(world, tick) if commands else ()
         events.extend(step(world, batch, context_for(world, tick)))

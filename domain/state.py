@@ -70,6 +70,7 @@ class Account:
     callback_url: str | None = None
     api_key_hash: str = ""
     starting_cash: int = 0
+    reputation: int = 50  # public, 0..100 (domain/rules/reputation.py); moved under rules v2
 
     @property
     def id(self) -> uuid.UUID:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from nats.aio.client import Client
 from nats.js import api
 
+from domain.rules.versions import CURRENT_VERSION
 from domain.simulate import start_command
 from schemas.config import SeasonConfig
 from wss.engine import Engine, TickReport
@@ -32,13 +33,15 @@ async def create_season(
     seed: int,
     config: SeasonConfig | None = None,
     compression: api.StoreCompression = LOG_COMPRESSION,
+    rules_version: int = CURRENT_VERSION,
 ) -> SeasonLog:
-    """Make the streams and put the operator's StartSeason first on the command log."""
+    """Make the streams and put the operator's StartSeason first on the command log
+    (a new season runs the newest rules unless ``rules_version`` says otherwise)."""
     log = SeasonLog(nc, new_season_id())
     created = datetime.now(UTC).isoformat(timespec="seconds")
     info = SeasonInfo(season=log.season, seed=seed, status="created", created=created)
     await log.create(info, compression)
-    await log.submit(start_command(seed, config))
+    await log.submit(start_command(seed, config, rules_version))
     return log
 
 

@@ -6,7 +6,7 @@ an old season still verifies under the version it ran with and a fork can run a 
 """
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from random import Random
 
 from domain import orders
@@ -66,8 +66,13 @@ V1 = RuleSet(
     end_season=session.end_season,
 )
 
-RULE_SETS: dict[int, RuleSet] = {rules.version: rules for rules in (V1,)}
-CURRENT_VERSION = max(RULE_SETS)
+# Version 2: the social and legal system (issue 9). Each change names what it replaces;
+# until then it decides exactly as version 1 does. New seasons start under it; a season
+# whose genesis says 1 (or says nothing: older logs) keeps running and verifying under V1.
+V2 = replace(V1, version=2)
+
+RULE_SETS: dict[int, RuleSet] = {rules.version: rules for rules in (V1, V2)}
+CURRENT_VERSION = max(RULE_SETS)  # what `wss run`, the gateway and ``start_command`` use
 
 
 class UnknownRulesVersion(ValueError):

@@ -200,7 +200,7 @@ def _digest(events: list[ev.EventBase]) -> str:
 
 def run(seed: int) -> tuple[tuple[str, str, str], Counter[str]]:
     """(final state hash, digest of the genesis event, digest of every later event)."""
-    events = simulate(seed, TICKS, CONFIG, commands=feed)
+    events = simulate(seed, TICKS, CONFIG, commands=feed, rules_version=1)
     closed = events[-1]
     assert isinstance(closed, ev.TickClosed)
     pins = (closed.state_hash, _digest(events[:1]), _digest(events[1:]))
@@ -261,7 +261,7 @@ def test_seeded_season_hashes_do_not_change(seed: int) -> None:
 def test_old_format_genesis_differs_only_by_rules_version(seed: int) -> None:
     """The re-pin of the genesis digests is the new field alone, and the old bytes still
     read as the same event (rules version 1)."""
-    genesis = simulate(seed, 0, CONFIG)[0]
+    genesis = simulate(seed, 0, CONFIG, rules_version=1)[0]
     assert isinstance(genesis, ev.SeasonStarted)
     new = genesis.model_dump_json().encode()
     old = new.replace(b'"rules_version":1,', b"", 1)

@@ -433,7 +433,7 @@ def test_start_season_twice_is_malformed(m: Market) -> None:
 
 def test_start_season_under_an_unknown_rules_version() -> None:
     world = World()
-    c = cmd.StartSeason(command_id=cid(), agent_id="operator", seed=9, rules_version=2)
+    c = cmd.StartSeason(command_id=cid(), agent_id="operator", seed=9, rules_version=99)
     assert_refused(step(world, [c], context_for(world, 0)), c, RejectReason.UNKNOWN_RULES_VERSION)
     assert not world.started
 
