@@ -11,7 +11,16 @@ from typing import Any
 
 from domain.orderbook import Order, OrderBook
 from domain.rules.roles import ROLES
-from domain.state import HOUSE_FEES, HOUSE_LENDING, Account, Company, World
+from domain.state import (
+    HOUSE_FEES,
+    HOUSE_LENDING,
+    Account,
+    Company,
+    PublishedRumor,
+    SentMessage,
+    World,
+    alliance_key,
+)
 from schemas import events as ev
 from schemas.enums import AgentStatus, Intent, OrderType
 
@@ -286,6 +295,53 @@ def _closed(world: World, _: ev.MarketClosed) -> None:
 def _borrow_fee(world: World, e: ev.BorrowFeeCharged) -> None:
     world.accounts[e.agent_id].cash -= e.amount
     world.house[HOUSE_LENDING] += e.amount
+
+
+@_on(ev.MessageDelivered)
+def _message(world: World, e: ev.MessageDelivered) -> None:
+    world.messages.append(
+        SentMessage(e.message_id, e.tick, e.agent_id, e.target_agent_id, e.content)
+    )
+    world.next_message_id = e.message_id + 1
+
+
+@_on(ev.AllianceProposed)
+def _proposed(world: World, e: ev.AllianceProposed) -> None:
+    proposals = world.proposals
+    for key in [k for k, last in proposals.items() if last < e.tick]:  # lapsed ones go
+        del proposals[key]
+    proposals.pop((e.agent_id, e.target_agent_id), None)  # a renewal moves to the end
+    proposals[(e.agent_id, e.target_agent_id)] = e.expires_tick
+
+
+@_on(ev.AllianceDeclined)
+def _declined(world: World, e: ev.AllianceDeclined) -> None:
+    del world.proposals[(e.target_agent_id, e.agent_id)]
+
+
+@_on(ev.AllianceFormed)
+def _formed(world: World, e: ev.AllianceFormed) -> None:
+    world.proposals.pop((e.target_agent_id, e.agent_id), None)
+    world.proposals.pop((e.agent_id, e.target_agent_id), None)
+    world.alliances[alliance_key(e.agent_id, e.target_agent_id)] = e.tick
+
+
+@_on(ev.AllianceDissolved)
+def _dissolved(world: World, e: ev.AllianceDissolved) -> None:
+    del world.alliances[alliance_key(e.agent_id, e.target_agent_id)]
+
+
+@_on(ev.RumorPublished)
+def _rumor(world: World, e: ev.RumorPublished) -> None:
+    world.rumors.append(
+        PublishedRumor(e.rumor_id, e.tick, e.agent_id, e.symbol, e.sentiment, e.impulse_bps)
+    )
+    world.next_rumor_id = e.rumor_id + 1
+
+
+@_on(ev.ReputationChanged)
+def _reputation(world: World, e: ev.ReputationChanged) -> None:
+    world.accounts[e.agent_id].reputation = e.reputation
 
 
 @_on(ev.TickClosed)

@@ -14,7 +14,16 @@ from collections import deque
 from typing import Any
 
 from domain.orderbook import Order, OrderBook
-from domain.state import PRICE_MEMORY, Account, Company, World
+from domain.state import (
+    MESSAGE_WINDOW,
+    PRICE_MEMORY,
+    RUMOR_WINDOW,
+    Account,
+    Company,
+    PublishedRumor,
+    SentMessage,
+    World,
+)
 from schemas.config import SeasonConfig
 from schemas.enums import AgentStatus, Intent, OrderType, Regime, Role, Sector, Side, Strategy
 
@@ -70,6 +79,8 @@ _ACCOUNT_FIELDS = (
 
 
 _order = operator.attrgetter(*_ORDER_FIELDS)
+_message = operator.attrgetter("message_id", "tick", "sender", "target", "content")
+_rumor = operator.attrgetter("rumor_id", "tick", "agent_id", "symbol", "sentiment", "impulse_bps")
 _company = operator.attrgetter(*_COMPANY_FIELDS)
 _account = operator.attrgetter(*_ACCOUNT_FIELDS)
 
@@ -80,8 +91,34 @@ def _v2_account(world: World, account: Account) -> tuple[int, ...]:
     return (account.reputation,) if world.rules_version >= 2 else ()
 
 
+def _social(world: World) -> dict[str, Any]:
+    """The social state of rules version 2 (a v1 world has none, and no such key)."""
+    return {
+        "messages": [list(_message(m)) for m in world.messages],
+        "rumors": [list(_rumor(r)) for r in world.rumors],
+        "next": [world.next_message_id, world.next_rumor_id],
+        "proposals": [[*key, last] for key, last in world.proposals.items()],
+        "alliances": [[*key, tick] for key, tick in world.alliances.items()],
+    }
+
+
+def _restore_social(world: World, image: dict[str, Any]) -> None:
+    world.messages = deque((SentMessage(*row) for row in image["messages"]), maxlen=MESSAGE_WINDOW)
+    world.rumors = deque((PublishedRumor(*row) for row in image["rumors"]), maxlen=RUMOR_WINDOW)
+    world.next_message_id, world.next_rumor_id = image["next"]
+    world.proposals = {(a, b): last for a, b, last in image["proposals"]}
+    world.alliances = {(a, b): tick for a, b, tick in image["alliances"]}
+
+
 def _head(world: World) -> dict[str, Any]:
     """Everything but the open orders."""
+    head = _v1_head(world)
+    if world.rules_version >= 2:
+        head["social"] = _social(world)
+    return head
+
+
+def _v1_head(world: World) -> dict[str, Any]:
     return {
         "v": SNAPSHOT_VERSION,
         "seed": world.seed,
@@ -184,4 +221,6 @@ def restore(image: dict[str, Any]) -> World:
         if order.order_type == OrderType.LIMIT:
             world.books[order.symbol].rest(order)
     world.stops = {s: dict.fromkeys(ids) for s, ids in image["stops"].items()}
+    if v2:
+        _restore_social(world, image["social"])
     return world

@@ -18,6 +18,10 @@ HOUSE_FEES = "house:fees"
 HOUSE_LENDING = "house:lending"
 HOUSE_ACCOUNTS = (HOUSE_FEES, HOUSE_LENDING)
 PRICE_MEMORY = 30  # closes kept per symbol for the built-in strategies
+# Bounded windows of social evidence (rules version 2), oldest dropped first: what the
+# SEC can subpoena or scan stays in the world, and memory stays flat over a season.
+MESSAGE_WINDOW = 200  # the most recent messages (MESSAGE), all senders together
+RUMOR_WINDOW = 100  # the most recent rumors (RUMOR), all symbols together
 
 
 def aggregate_id(kind: str, key: str) -> uuid.UUID:
@@ -48,6 +52,34 @@ class Company:
     @property
     def id(self) -> uuid.UUID:
         return aggregate_id("company", self.symbol)
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """A delivered MESSAGE, as the world keeps it for a subpoena."""
+
+    message_id: int
+    tick: int
+    sender: str
+    target: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedRumor:
+    """A published RUMOR: its scored sentiment and the valuation shift it started."""
+
+    rumor_id: int
+    tick: int
+    agent_id: str
+    symbol: str
+    sentiment: int  # -100..100, from its text (domain/rules/sentiment.py)
+    impulse_bps: int  # the shift at publication, decaying (domain/rules/rumors.py)
+
+
+def alliance_key(a: str, b: str) -> tuple[str, str]:
+    """An alliance's key: its two members, in sorted order."""
+    return (a, b) if a < b else (b, a)
 
 
 @dataclass(slots=True, eq=False)
@@ -114,6 +146,15 @@ class World:
     stops: dict[str, dict[int, None]] = field(default_factory=dict)  # pending STOPs by symbol
     next_order_id: int = 1
     next_trade_id: int = 1
+    # Social state (rules version 2 only; a v1 world leaves it empty and unhashed).
+    messages: deque[SentMessage] = field(default_factory=lambda: deque(maxlen=MESSAGE_WINDOW))
+    rumors: deque[PublishedRumor] = field(default_factory=lambda: deque(maxlen=RUMOR_WINDOW))
+    next_message_id: int = 1
+    next_rumor_id: int = 1
+    # (proposer, target) -> last tick the proposal stands, in the order they were made
+    proposals: dict[tuple[str, str], int] = field(default_factory=dict)
+    # alliance_key(a, b) -> tick formed, in the order they formed
+    alliances: dict[tuple[str, str], int] = field(default_factory=dict)
     # Not state: canonical JSON of open orders for the state hash, dropped by ``evolve``
     # whenever it changes an order (see domain/hashing.py).
     order_rows: dict[int, str] = field(default_factory=dict)

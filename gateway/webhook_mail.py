@@ -16,12 +16,12 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from projections.visibility import message_for_target
 from schemas import events as ev
 
 __all__ = ["MAX_WAITING", "Mail", "Mailboxes"]
 
 MAX_WAITING = 500
-_TARGET_SEES = frozenset({"MESSAGE", "ALLY", "BRIBE"})
 _ALERTS = (
     ev.OrderAccepted,
     ev.OrderRejected,
@@ -34,6 +34,13 @@ _ALERTS = (
     ev.AgentBankrupted,
     ev.AgentStatusChanged,
     ev.SocialActionRecorded,
+    ev.MessageDelivered,
+    ev.AllianceProposed,
+    ev.AllianceDeclined,
+    ev.AllianceFormed,
+    ev.AllianceDissolved,
+    ev.RumorPublished,
+    ev.ReputationChanged,
 )
 
 
@@ -76,20 +83,10 @@ class Mailboxes:
             self._open[event.agent_id].alerts.append(
                 {"alert": event.type, **event.model_dump(mode="json")}
             )
-        if (
-            isinstance(event, ev.SocialActionRecorded)
-            and event.target_agent_id
-            and event.action in _TARGET_SEES
-        ):
-            self._open[event.target_agent_id].messages.append(
-                {
-                    "tick": event.tick,
-                    "from_agent_id": event.agent_id,
-                    "action": event.action,
-                    "text": event.text,
-                    "amount": event.amount,
-                }
-            )
+        aimed = message_for_target(event)
+        if aimed is not None:
+            target, entry = aimed
+            self._open[target].messages.append(entry)
 
     def alert(self, agent_id: str, alert: dict[str, Any]) -> None:
         """An alert the gateway itself raises (a refused webhook reply), for the next webhook."""

@@ -20,6 +20,10 @@ from schemas.events import (
     AgentBankrupted,
     AgentRegistered,
     AgentStatusChanged,
+    AllianceDeclined,
+    AllianceDissolved,
+    AllianceFormed,
+    AllianceProposed,
     BarClosed,
     BorrowFeeCharged,
     CommandRejected,
@@ -29,6 +33,7 @@ from schemas.events import (
     MarginCallMet,
     MarketClosed,
     MarketOpened,
+    MessageDelivered,
     OrderAccepted,
     OrderCancelled,
     OrderExpired,
@@ -36,6 +41,8 @@ from schemas.events import (
     PositionChanged,
     PositionLiquidated,
     RegimeChanged,
+    ReputationChanged,
+    RumorPublished,
     SeasonEnded,
     SocialActionRecorded,
     TickClosed,
@@ -47,6 +54,7 @@ __all__ = [
     "PUBLIC_TRADE_FIELDS",
     "View",
     "channels_of",
+    "message_for_target",
     "public_company",
     "public_trade",
     "views",
@@ -74,6 +82,7 @@ _AGENT_PRIVATE = (
     BorrowFeeCharged,
     CommandRejected,
     AgentRegistered,
+    ReputationChanged,  # public too: on the agent's profile and the leaderboard rows
 )
 # Social actions the target must learn of (a whistleblower stays anonymous).
 _TARGET_SEES = frozenset({"MESSAGE", "ALLY", "BRIBE"})
@@ -102,6 +111,12 @@ def channels_of(event: Event) -> frozenset[str]:
             return frozenset({"market", "news"})
         case MarketOpened() | MarketClosed() | SeasonEnded():
             return frozenset({"market"})
+        case RumorPublished():  # a news item, attributed to its author
+            return frozenset({"news", f"market:{event.symbol}", f"agent:{event.agent_id}"})
+        case AllianceFormed() | AllianceDissolved():  # alliances are public
+            return frozenset({"news", f"agent:{event.agent_id}", f"agent:{event.target_agent_id}"})
+        case MessageDelivered() | AllianceProposed() | AllianceDeclined():  # the two only
+            return frozenset({f"agent:{event.agent_id}", f"agent:{event.target_agent_id}"})
         case SocialActionRecorded():
             out = {f"agent:{event.agent_id}"}
             if event.action == "RUMOR":
@@ -113,6 +128,27 @@ def channels_of(event: Event) -> frozenset[str]:
             return frozenset({f"agent:{event.agent_id}"})
         case _:
             return frozenset()
+
+
+def message_for_target(event: Event) -> tuple[str, dict[str, Any]] | None:
+    """(target agent id, the entry) when ``event`` is something aimed at another agent
+    that belongs in the target's ``TickWebhook.messages``: a message, an alliance
+    proposal, acceptance, refusal or ending, a bribe; None for anything else (a
+    whistleblower stays anonymous)."""
+    entry: dict[str, Any]
+    match event:
+        case MessageDelivered():
+            entry = {"action": "MESSAGE", "message_id": event.message_id, "text": event.content}
+        case AllianceProposed() | AllianceFormed():
+            entry = {"action": event.type, "text": event.proposal}
+        case AllianceDeclined() | AllianceDissolved():
+            entry = {"action": event.type, "text": ""}
+        case SocialActionRecorded() if event.target_agent_id and event.action in _TARGET_SEES:
+            entry = {"action": event.action, "text": event.text, "amount": event.amount}
+        case _:
+            return None
+    target: str = event.target_agent_id  # type: ignore[assignment]  # set in every case
+    return target, {"tick": event.tick, "from_agent_id": event.agent_id, **entry}
 
 
 @dataclass(frozen=True, slots=True)

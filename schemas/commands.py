@@ -113,6 +113,20 @@ class SendMessage(CommandBase):
     content: Annotated[str, Field(min_length=1, max_length=limits.MAX_MESSAGE_CHARS), PRINTABLE]
 
 
+class DeclineAlliance(CommandBase):
+    """Turn down the alliance ``target_agent_id`` proposed to you (rules version 2)."""
+
+    type: Literal["DECLINE_ALLIANCE"] = "DECLINE_ALLIANCE"
+    target_agent_id: AgentId
+
+
+class DissolveAlliance(CommandBase):
+    """End your alliance with ``target_agent_id`` (rules version 2)."""
+
+    type: Literal["DISSOLVE_ALLIANCE"] = "DISSOLVE_ALLIANCE"
+    target_agent_id: AgentId
+
+
 class Bribe(CommandBase):
     type: Literal["BRIBE"] = "BRIBE"
     target_agent_id: AgentId
@@ -175,6 +189,8 @@ AgentAction = Annotated[
     | CancelOrder
     | Rumor
     | Ally
+    | DeclineAlliance
+    | DissolveAlliance
     | SendMessage
     | Bribe
     | Whistleblow
@@ -189,6 +205,8 @@ Command = Annotated[
     | CancelOrder
     | Rumor
     | Ally
+    | DeclineAlliance
+    | DissolveAlliance
     | SendMessage
     | Bribe
     | Whistleblow

@@ -102,6 +102,13 @@ class RejectReason(StrEnum):
     NOT_OPERATOR = "not_operator"
     BAD_AMOUNT = "bad_amount"
     UNKNOWN_RULES_VERSION = "unknown_rules_version"
+    # Social actions under rules version 2 (domain/rules/alliances.py, messages.py).
+    TARGET_NOT_ACTIVE = "target_not_active"
+    ALREADY_ALLIED = "already_allied"
+    ALREADY_PROPOSED = "already_proposed"
+    TOO_MANY_ALLIES = "too_many_allies"
+    NOT_ALLIED = "not_allied"
+    NO_PROPOSAL = "no_proposal"
 
 
 class Offence(StrEnum):

@@ -283,6 +283,85 @@ class SocialActionRecorded(EventBase):
     note: str
 
 
+class MessageDelivered(EventBase):
+    """MESSAGE's outcome under rules version 2: delivered to the target, privately (the
+    SEC can subpoena it: the world keeps a bounded window of recent messages)."""
+
+    type: Literal["MessageDelivered"] = "MessageDelivered"
+    command_id: str
+    agent_id: str  # the sender
+    target_agent_id: str
+    message_id: int
+    content: str
+
+
+class AllianceProposed(EventBase):
+    """ALLY's outcome when the target has not proposed back (yet): private to both. It
+    stands until ``expires_tick``; the target's ALLY by then forms the alliance."""
+
+    type: Literal["AllianceProposed"] = "AllianceProposed"
+    command_id: str
+    agent_id: str
+    target_agent_id: str
+    proposal: str
+    expires_tick: int
+
+
+class AllianceDeclined(EventBase):
+    """DECLINE_ALLIANCE's outcome: ``agent_id`` turned down ``target_agent_id``'s proposal."""
+
+    type: Literal["AllianceDeclined"] = "AllianceDeclined"
+    command_id: str
+    agent_id: str
+    target_agent_id: str
+
+
+class AllianceFormed(EventBase):
+    """ALLY's outcome when it answers the target's standing proposal. Public."""
+
+    type: Literal["AllianceFormed"] = "AllianceFormed"
+    command_id: str
+    agent_id: str  # who accepted (proposed back)
+    target_agent_id: str  # who proposed first
+    proposal: str
+
+
+class AllianceDissolved(EventBase):
+    """DISSOLVE_ALLIANCE's outcome. Public."""
+
+    type: Literal["AllianceDissolved"] = "AllianceDissolved"
+    command_id: str
+    agent_id: str  # who ended it
+    target_agent_id: str
+
+
+class RumorPublished(EventBase):
+    """RUMOR's outcome under rules version 2: a news item attributed to its author, with
+    the sentiment the domain scored from its text (-100..100, domain/rules/sentiment.py)
+    and the shift of the built-in traders' valuation it starts (``impulse_bps``, decaying;
+    domain/rules/rumors.py). Public."""
+
+    type: Literal["RumorPublished"] = "RumorPublished"
+    command_id: str
+    agent_id: str
+    rumor_id: int
+    symbol: str
+    content: str
+    sentiment: int
+    weight_pct: int
+    impulse_bps: int
+
+
+class ReputationChanged(EventBase):
+    """An agent's public reputation moved (0..100, domain/rules/reputation.py)."""
+
+    type: Literal["ReputationChanged"] = "ReputationChanged"
+    agent_id: str
+    delta: int
+    reputation: int  # after the change
+    cause: str  # the command type or rule that moved it, e.g. "RUMOR"
+
+
 class SuspicionRaised(EventBase):
     """The SEC's surveillance saw a pattern: who, what, how sure, and the evidence.
 
@@ -339,6 +418,13 @@ Event = Annotated[
     | MarketClosed
     | BorrowFeeCharged
     | SocialActionRecorded
+    | MessageDelivered
+    | AllianceProposed
+    | AllianceDeclined
+    | AllianceFormed
+    | AllianceDissolved
+    | RumorPublished
+    | ReputationChanged
     | SuspicionRaised
     | TickClosed,
     Field(discriminator="type"),

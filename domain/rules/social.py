@@ -1,15 +1,43 @@
-"""Social actions (RUMOR, ALLY, MESSAGE, BRIBE, WHISTLEBLOW, FLEE): validated, then recorded."""
+"""Social actions (RUMOR, ALLY, MESSAGE, BRIBE, WHISTLEBLOW, FLEE): which rule decides each.
+
+Rules version 1 validates and records them (``record``). Rules version 2 (``decide``)
+gives MESSAGE, ALLY, DECLINE_ALLIANCE, DISSOLVE_ALLIANCE and RUMOR their consequences
+(domain/rules/messages.py, alliances.py, rumors.py); a type without a v2 rule in
+``V2_RULES`` is still recorded as under version 1.
+"""
+
+from collections.abc import Callable
+from typing import Any
 
 from domain.context import Recorder
 from domain.outcomes import reject_command
+from domain.rules import alliances, messages, rumors
 from domain.state import Account, World
 from schemas import commands as cmd
 from schemas import events as ev
 from schemas import limits
 from schemas.enums import RejectReason
 
-SOCIAL_COMMANDS = (cmd.Rumor, cmd.Ally, cmd.SendMessage, cmd.Bribe, cmd.Whistleblow, cmd.Flee)
-SocialCommand = cmd.Rumor | cmd.Ally | cmd.SendMessage | cmd.Bribe | cmd.Whistleblow | cmd.Flee
+SOCIAL_COMMANDS = (
+    cmd.Rumor,
+    cmd.Ally,
+    cmd.DeclineAlliance,
+    cmd.DissolveAlliance,
+    cmd.SendMessage,
+    cmd.Bribe,
+    cmd.Whistleblow,
+    cmd.Flee,
+)
+SocialCommand = (
+    cmd.Rumor
+    | cmd.Ally
+    | cmd.DeclineAlliance
+    | cmd.DissolveAlliance
+    | cmd.SendMessage
+    | cmd.Bribe
+    | cmd.Whistleblow
+    | cmd.Flee
+)
 
 # Until the legal and social system lands, these actions are validated and recorded only.
 PENDING_NOTE = "recorded; consequences arrive with the legal and social system"
@@ -64,3 +92,22 @@ def record(rec: Recorder, account: Account, c: SocialCommand) -> None:
             note=PENDING_NOTE,
         )
     )
+
+
+# Rules version 2's rule for each social command type it changes.
+V2_RULES: dict[type[cmd.CommandBase], Callable[[Recorder, Account, Any], None]] = {
+    cmd.SendMessage: messages.send,
+    cmd.Ally: alliances.propose,
+    cmd.DeclineAlliance: alliances.decline,
+    cmd.DissolveAlliance: alliances.dissolve,
+    cmd.Rumor: rumors.publish,
+}
+
+
+def decide(rec: Recorder, account: Account, c: SocialCommand) -> None:
+    """Rules version 2: the command's v2 rule, or the v1 record when it has none."""
+    rule = V2_RULES.get(type(c))
+    if rule is None:
+        record(rec, account, c)
+    else:
+        rule(rec, account, c)

@@ -69,7 +69,7 @@ V1 = RuleSet(
 # Version 2: the social and legal system (issue 9). Each change names what it replaces;
 # until then it decides exactly as version 1 does. New seasons start under it; a season
 # whose genesis says 1 (or says nothing: older logs) keeps running and verifying under V1.
-V2 = replace(V1, version=2)
+V2 = replace(V1, version=2, social=social.decide)
 
 RULE_SETS: dict[int, RuleSet] = {rules.version: rules for rules in (V1, V2)}
 CURRENT_VERSION = max(RULE_SETS)  # what `wss run`, the gateway and ``start_command`` use

@@ -1,8 +1,11 @@
-"""Market makers: quote both sides around fair value and last price, skewed by inventory."""
+"""Market makers: quote both sides around valuation and last price, skewed by inventory.
+
+The valuation is fair value shifted by recent rumors (domain/rules/rumors.py)."""
 
 from collections.abc import Iterator
 from random import Random
 
+from domain.rules import rumors
 from domain.rules.bands import clamp
 from domain.rules.roles import ROLES
 from domain.state import Account, World
@@ -23,7 +26,7 @@ def decide(
     for oid in list(account.open_orders):
         yield cmd.CancelOrder(command_id=ids(), agent_id=account.agent_id, order_id=oid)
     for symbol, company in world.companies.items():
-        ref = (company.fair_value + company.last_price) // 2
+        ref = (rumors.valuation(world, company, ids.tick) + company.last_price) // 2
         size = max(1, MM_NOTIONAL // max(ref, 1))
         half_spread = max(1, ref * (8 + 6 * rank) // BPS)
         held = account.positions.get(symbol, 0)

@@ -1,8 +1,11 @@
-"""Value traders: buy below fair value, sell above it, with a limit a little through the last."""
+"""Value traders: buy below valuation, sell above it, a limit a little through the last.
+
+The valuation is fair value shifted by recent rumors (domain/rules/rumors.py)."""
 
 from collections.abc import Iterator
 from random import Random
 
+from domain.rules import rumors
 from domain.rules.bands import clamp
 from domain.state import Account, World
 from domain.traders.common import Ids, Trader, cancel_oldest, order, pick
@@ -22,7 +25,7 @@ def decide(
     company = pick(world, rng)
     symbol = company.symbol
     last = company.last_price
-    gap_bps = (company.fair_value - last) * BPS // last
+    gap_bps = (rumors.valuation(world, company, ids.tick) - last) * BPS // last
     qty = max(1, rng.randrange(2_000_000, 20_000_000) // last)
     held = account.sellable(symbol)
     if account.open_orders:

@@ -63,7 +63,17 @@ def feed(world, tick):
         out.append(cmd.CancelOrder(command_id=f"c{tick}", agent_id="e2", order_id=oid))
     if tick % 13 == 0:
         out.append(cmd.Rumor(command_id=f"r{tick}", agent_id="e1", symbol=symbol,
-                             content="big news"))
+                             content="big news: record profits" if tick % 2 else "fraud"))
+    if tick % 5 == 0:
+        out.append(cmd.SendMessage(command_id=f"m{tick}", agent_id="e1",
+                                   target_agent_id="e2", content=f"buy {symbol}"))
+    if tick % 17 in (0, 1):  # e1 proposes, e2 proposes back: an alliance, later dissolved
+        a, b = ("e1", "e2") if tick % 17 == 0 else ("e2", "e1")
+        out.append(cmd.Ally(command_id=f"a{tick}", agent_id=a, target_agent_id=b,
+                            proposal="together"))
+    if tick % 17 == 9:
+        out.append(cmd.DissolveAlliance(command_id=f"d{tick}", agent_id="e2",
+                                        target_agent_id="e1"))
     if tick == 100:
         out.append(cmd.SetRegime(command_id="regime", agent_id="operator", regime=Regime.BEAR))
     return out
@@ -74,12 +84,14 @@ digest = hashlib.sha256()
 for event in events:
     digest.update(event.model_dump_json().encode())
     digest.update(b"\n")
+SOCIAL = ("Alliance", "Message", "Rumor")
 closes = [e for e in events if e.type == "TickClosed"]
 print(json.dumps({
     "digest": digest.hexdigest(),
     "final_hash": closes[-1].state_hash,
     "events": len(events),
     "trades": sum(e.type == "TradeExecuted" for e in events),
+    "social": sorted({e.type for e in events if e.type.startswith(SOCIAL)}),
     "ticks": len(closes),
 }))
 """
@@ -113,6 +125,13 @@ def test_same_seed_and_commands_give_byte_identical_events(
     assert first["ticks"] == 151  # genesis + 150
     assert isinstance(first["trades"], int)
     assert first["trades"] > 100  # a live market, not an empty log
+    assert first["social"] == [  # rules version 2's social actions are in it
+        "AllianceDissolved",
+        "AllianceFormed",
+        "AllianceProposed",
+        "MessageDelivered",
+        "RumorPublished",
+    ]
     assert first["digest"] == second["digest"]
     assert first["events"] == second["events"]
 

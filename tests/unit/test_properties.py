@@ -28,12 +28,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain import World, clock, context_for, evolve, restore, snapshot, state_hash, step
+from domain import clock, context_for, evolve, restore, snapshot, state_hash, step
 from domain.context import TickContext
 from domain.orderbook import BUY
 from domain.rng import generator
 from domain.rules.leverage import OPENING, buying_power
-from domain.state import Account
+from domain.state import MESSAGE_WINDOW, RUMOR_WINDOW, Account, World, alliance_key
 from schemas import commands as cmd
 from schemas import events as ev
 from schemas.config import PopulationConfig, SeasonConfig
@@ -49,6 +49,12 @@ OUTCOMES = (
     ev.CommandRejected,
     ev.AgentRegistered,
     ev.SocialActionRecorded,
+    ev.MessageDelivered,
+    ev.AllianceProposed,
+    ev.AllianceFormed,
+    ev.AllianceDeclined,
+    ev.AllianceDissolved,
+    ev.RumorPublished,
     ev.OrderCancelled,
     ev.RegimeChanged,
     ev.SeasonStarted,
@@ -72,9 +78,15 @@ def copy_of(world: World) -> World:
     return restore(json.loads(json.dumps(snapshot(world))))
 
 
-def genesis(seed: int, config: SeasonConfig) -> World:
+def genesis(seed: int, config: SeasonConfig, rules_version: int = 1) -> World:
     world = World()
-    start = cmd.StartSeason(command_id="start", agent_id="operator", seed=seed, config=config)
+    start = cmd.StartSeason(
+        command_id="start",
+        agent_id="operator",
+        seed=seed,
+        config=config,
+        rules_version=rules_version,
+    )
     step(world, [start], TickContext(0, clock.SEASON_START, generator(seed, 0, "tick")))
     registrations = [
         cmd.RegisterAgent(command_id=f"reg-{a}", agent_id=a, name=a, role=r, api_key_hash=KEY)
@@ -141,9 +153,10 @@ def draw_other(data: st.DataObject, world: World, ids: Ids, agent: str) -> cmd.C
     target = data.draw(st.sampled_from(SENDERS))
     symbol = data.draw(st.sampled_from([*world.companies, "NOPE"]))
     cid = ids()
-    choice = data.draw(st.integers(0, 7))
+    choice = data.draw(st.integers(0, 9))
+    text = data.draw(st.sampled_from(["soon", "APEX will soar", "fraud, sell", "not a crash"]))
     made: list[cmd.CommandBase] = [
-        cmd.Rumor(command_id=cid, agent_id=agent, symbol=symbol, content="soon"),
+        cmd.Rumor(command_id=cid, agent_id=agent, symbol=symbol, content=text),
         cmd.Ally(command_id=cid, agent_id=agent, target_agent_id=target, proposal="deal"),
         cmd.SendMessage(command_id=cid, agent_id=agent, target_agent_id=target, content="hi"),
         cmd.Bribe(
@@ -162,6 +175,8 @@ def draw_other(data: st.DataObject, world: World, ids: Ids, agent: str) -> cmd.C
         cmd.RegisterAgent(
             command_id=cid, agent_id=agent, name=f"n-{cid}", role=Role.QUANT, api_key_hash=KEY
         ),
+        cmd.DeclineAlliance(command_id=cid, agent_id=agent, target_agent_id=target),
+        cmd.DissolveAlliance(command_id=cid, agent_id=agent, target_agent_id=target),
     ]
     return made[choice]
 
@@ -196,7 +211,9 @@ def draw_commands(data: st.DataObject, world: World, ids: Ids) -> list[cmd.Comma
     for _ in range(data.draw(st.integers(0, 6))):
         agent = data.draw(st.sampled_from(SENDERS))
         what = data.draw(
-            st.sampled_from(["order"] * 6 + ["cancel"] * 2 + ["other", "push", "push", "all_in"])
+            st.sampled_from(
+                ["order"] * 6 + ["cancel"] * 2 + ["other"] * 2 + ["push", "push", "all_in"]
+            )
         )
         if what == "push":
             out += draw_push(data, world, ids)
@@ -283,6 +300,20 @@ def check_account(world: World, account: Account) -> None:
     assert 0 not in account.positions.values()
 
 
+def check_social(world: World) -> None:
+    """Rules version 2's social state: bounded windows, sane alliances, reputation 0..100."""
+    assert len(world.messages) <= MESSAGE_WINDOW
+    assert len(world.rumors) <= RUMOR_WINDOW
+    for a, b in world.alliances:
+        assert a < b
+        assert a in world.accounts
+        assert b in world.accounts
+    for proposer, target in world.proposals:
+        assert proposer != target
+        assert alliance_key(proposer, target) not in world.alliances
+    assert all(0 <= a.reputation <= 100 for a in world.accounts.values())
+
+
 def check_outcomes(commands: list[cmd.CommandBase], events: list[ev.EventBase]) -> None:
     carried = Counter(getattr(e, "command_id", None) for e in events)
     for c in commands:
@@ -343,6 +374,7 @@ def checked_step(
     check_outcomes(commands, events)
     check_builtin_outcomes(events, tick)
     check_books_and_accounts(world)
+    check_social(world)
     ledger.check(world, events)
 
     # the state is the fold of the log, and TickClosed hashes the state before itself
@@ -366,15 +398,24 @@ def checked_step(
     open_ticks=st.sampled_from([4, 390]),
     ticks=st.integers(1, 10),
     stop_at_end=st.booleans(),
+    rules_version=st.sampled_from([1, 2]),
     data=st.data(),
 )
 def test_random_command_streams_keep_the_invariants(
-    seed: int, open_ticks: int, ticks: int, stop_at_end: bool, data: st.DataObject
+    *,
+    seed: int,
+    open_ticks: int,
+    ticks: int,
+    stop_at_end: bool,
+    rules_version: int,
+    data: st.DataObject,
 ) -> None:
+    """Under both rules versions: v2 mixes messages, alliances and rumors (which move the
+    built-in traders' valuation) into the stream; money and shares stay conserved."""
     config = SeasonConfig(
         symbols=3, population=POPULATION, open_ticks_per_day=open_ticks, after_hours_ticks=1
     )
-    world = genesis(seed, config)
+    world = genesis(seed, config, rules_version)
     ledger = Ledger(world)
     ids = Ids()
     for tick in range(2, ticks + 2):

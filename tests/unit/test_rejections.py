@@ -476,4 +476,13 @@ def test_every_reason_the_domain_produces_is_covered() -> None:
         RejectReason.NOT_OPERATOR,
         RejectReason.BAD_AMOUNT,
     }
+    # Rules version 2's social refusals: tests/unit/test_social.py
+    covered |= {
+        RejectReason.TARGET_NOT_ACTIVE,
+        RejectReason.ALREADY_ALLIED,
+        RejectReason.ALREADY_PROPOSED,
+        RejectReason.TOO_MANY_ALLIES,
+        RejectReason.NOT_ALLIED,
+        RejectReason.NO_PROPOSAL,
+    }
     assert covered == set(RejectReason)

@@ -172,6 +172,8 @@ SAMPLE_COMMANDS: list[cmd.CommandBase] = [
     cmd.Rumor(command_id="c3", agent_id="a1", symbol="APEX", content="merger"),
     cmd.Ally(command_id="c4", agent_id="a1", target_agent_id="b", proposal="deal"),
     cmd.SendMessage(command_id="c5", agent_id="a1", target_agent_id="b", content="hi"),
+    cmd.DeclineAlliance(command_id="c13", agent_id="a1", target_agent_id="b"),
+    cmd.DissolveAlliance(command_id="c14", agent_id="a1", target_agent_id="b"),
     cmd.Bribe(command_id="c6", agent_id="a1", target_agent_id="b", amount=500),
     cmd.Whistleblow(command_id="c7", agent_id="a1", target_agent_id="b", evidence="memo"),
     cmd.Flee(command_id="c8", agent_id="a1", destination="Rio"),
@@ -332,6 +334,27 @@ SAMPLE_EVENTS: list[ev.EventBase] = [
         amount=100,
         note="recorded",
     ),
+    ev.MessageDelivered(
+        tick=5, command_id="m", agent_id="a1", target_agent_id="b", message_id=1, content="hi"
+    ),
+    ev.AllianceProposed(
+        tick=5, command_id="p", agent_id="a1", target_agent_id="b", proposal="x", expires_tick=65
+    ),
+    ev.AllianceDeclined(tick=6, command_id="d", agent_id="b", target_agent_id="a1"),
+    ev.AllianceFormed(tick=6, command_id="f", agent_id="b", target_agent_id="a1", proposal="y"),
+    ev.AllianceDissolved(tick=7, command_id="e", agent_id="a1", target_agent_id="b"),
+    ev.RumorPublished(
+        tick=5,
+        command_id="r",
+        agent_id="a1",
+        rumor_id=1,
+        symbol="APEX",
+        content="APEX will soar",
+        sentiment=60,
+        weight_pct=200,
+        impulse_bps=360,
+    ),
+    ev.ReputationChanged(tick=5, agent_id="a1", delta=-2, reputation=48, cause="RUMOR"),
     ev.SuspicionRaised(
         tick=5,
         suspicion_id=1,
