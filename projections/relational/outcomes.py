@@ -54,6 +54,16 @@ def outcome_of(seq: int, e: ev.EventBase) -> ActionOutcome | None:
             return _row(seq, e, e.agent_id, e.command_id, "REGISTER_AGENT")
         case ev.SocialActionRecorded():
             return _row(seq, e, e.agent_id, e.command_id, e.action, detail=e.note)
+        case ev.MessageDelivered():
+            return _row(seq, e, e.agent_id, e.command_id, "MESSAGE")
+        case ev.AllianceProposed() | ev.AllianceFormed():
+            return _row(seq, e, e.agent_id, e.command_id, "ALLY")
+        case ev.AllianceDeclined():
+            return _row(seq, e, e.agent_id, e.command_id, "DECLINE_ALLIANCE")
+        case ev.AllianceDissolved():
+            return _row(seq, e, e.agent_id, e.command_id, "DISSOLVE_ALLIANCE")
+        case ev.RumorPublished():
+            return _row(seq, e, e.agent_id, e.command_id, "RUMOR")
         case ev.SeasonStarted():
             return _row(seq, e, OPERATOR_ID, e.command_id, "START_SEASON")
         case ev.SeasonEnded():
