@@ -116,14 +116,14 @@ async def test_nul_and_any_unicode_are_stored_by_every_store(
     try:
         payloads = client.query(
             "SELECT payload FROM wss.events WHERE season_id = {s:String} "
-            "AND type IN ('AgentRegistered', 'SocialActionRecorded') ORDER BY seq",
+            "AND type IN ('AgentRegistered', 'RumorPublished') ORDER BY seq",
             parameters={"s": log.season},
         ).result_rows
     finally:
         client.close()
     # chDB keeps the event exactly as the log holds it, NUL included.
     stored = [json.loads(p) for (p,) in payloads]
-    assert [(e.get("name"), e.get("text")) for e in stored] == [(NAME, None), (None, ODD)]
+    assert [(e.get("name"), e.get("content")) for e in stored] == [(NAME, None), (None, ODD)]
 
 
 async def test_integers_at_the_schema_bounds_are_stored_by_every_store(
