@@ -11,6 +11,7 @@ import pytest
 from projections.analytics import AnalyticsProjection, client_factory
 from projections.analytics.bench import bar_of, bench_chdb
 from projections.analytics.client import CHDB_CACHE_BOUNDS, AnalyticsClient, ClientFactory
+from projections.analytics.digest import analytics_digest
 from projections.analytics.queries import agent_series, event_counts, events_by_type, ohlcv
 from projections.base import Sequenced
 from schemas.config import SeasonConfig
@@ -169,15 +170,7 @@ async def projection(factory: ClientFactory, database: str) -> AsyncIterator[Ana
 
 def digest(client: AnalyticsClient, database: str) -> dict[str, tuple[int, int]]:
     """(row count, order-independent hash of all rows) per table: equal iff same content."""
-    out = {}
-    for table in ("events", "price_history", "agent_snapshots"):
-        rows = client.query(
-            f"SELECT count(), coalesce(sum(cityHash64(*)), 0) FROM `{database}`.{table} "  # noqa: S608
-            "WHERE season_id = {s:String}",
-            parameters={"s": SEASON},
-        ).result_rows
-        out[table] = (int(rows[0][0]), int(rows[0][1]))
-    return out
+    return analytics_digest(client, SEASON, database)
 
 
 async def test_folds_bars_rollups_events_and_snapshots(
