@@ -8,6 +8,7 @@ the latest one and folds only the events after it, so restart time stays flat.
 
 import asyncio
 import json
+import logging
 import uuid
 import zlib
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from wss.eventstore import Factory
 
 TOPIC = "wss.snapshot:World"
 MAX_SNAPSHOT_BYTES = 900_000  # below NATS's default 1 MiB payload limit
+SNAPSHOTS_TRIED = 5  # newest first, before folding from the start
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,15 +58,29 @@ class SnapshotStore:
         )
 
     def _latest(self, season: str) -> Snapshot | None:
-        found = self.recorder.select_events(self.originator(season), desc=True, limit=1)
-        if not found:
-            return None
-        image: dict[str, Any] = json.loads(zlib.decompress(found[0].state))
-        return Snapshot(
-            world=restore(image["world"]),
-            event_seq=int(image["event_seq"]),
-            last_hash=str(image["last_hash"]),
+        """The newest snapshot this build can read; older formats are passed over (a
+        build that adds state to the image cannot restore an image without it), and with
+        none readable the reader folds from the log's start: slower, never wrong."""
+        found = self.recorder.select_events(
+            self.originator(season), desc=True, limit=SNAPSHOTS_TRIED
         )
+        for stored in found:
+            image: dict[str, Any] = json.loads(zlib.decompress(stored.state))
+            try:
+                world = restore(image["world"])
+            except (ValueError, KeyError, TypeError) as error:
+                log.warning(
+                    "snapshot of %s at tick %d is unreadable by this build (%s: %s); "
+                    "trying an older one", season, stored.originator_version,
+                    type(error).__name__, error,
+                )  # fmt: skip
+                continue
+            return Snapshot(
+                world=world,
+                event_seq=int(image["event_seq"]),
+                last_hash=str(image["last_hash"]),
+            )
+        return None
 
     async def save(self, season: str, world: World, event_seq: int, last_hash: str) -> bool:
         """Image the world now (it changes next tick), store it off the event loop."""

@@ -2,12 +2,15 @@
 costs: the engine snapshots by events as well as ticks, the SSE hub starts from the latest
 snapshot, and the analytics projection from its latest fold checkpoint."""
 
+import json
+import zlib
 from pathlib import Path
 from typing import cast
 
 import pytest
 
-from domain import simulate
+from domain import World, context_for, simulate, step
+from domain.simulate import start_command
 from projections.analytics.client import client_factory
 from projections.analytics.projection import AnalyticsProjection
 from projections.base import Sequenced
@@ -96,3 +99,26 @@ async def test_analytics_restart_refolds_only_what_follows_its_checkpoint(tmp_pa
         client.close()
     assert rows["s1"]
     assert rows["s1"] == rows["s2"]
+
+
+async def test_a_snapshot_this_build_cannot_read_is_passed_over_for_an_older_one(
+    nats_url: str, tmp_path: Path
+) -> None:
+    """After an upgrade that adds state to the image, the newest snapshot may lack it:
+    readers fall back to an older readable one (or the log's start), never crash."""
+    world = World()
+    step(world, [start_command(5)], context_for(world, 0))
+    for tick in (1, 2, 3):
+        step(world, [], context_for(world, tick))
+    store = SnapshotStore(nats_url)
+    try:
+        season = f"unreadable-{tmp_path.name}"
+        assert await store.latest(season) is None
+        assert await store.save(season, world, event_seq=40, last_hash="h3")
+        unreadable = {"event_seq": 90, "last_hash": "h9", "world": {"v": 999}}
+        store._insert(season, 9, zlib.compress(json.dumps(unreadable).encode()))
+        found = await store.latest(season)
+        assert found is not None
+        assert (found.event_seq, found.last_hash, found.world.tick) == (40, "h3", world.tick)
+    finally:
+        store.close()
