@@ -2,11 +2,12 @@
 
 from domain.context import Recorder
 from domain.outcomes import ORDER_COMMANDS, StepInput, refuse, reject_command
+from domain.rules.legal import LEGAL_COMMANDS
 from domain.rules.social import SOCIAL_COMMANDS
 from domain.rules.versions import RULE_SETS, RuleSet, UnknownRulesVersion
 from domain.universe import start_season
 from schemas import commands as cmd
-from schemas.enums import RejectReason
+from schemas.enums import AgentStatus, RejectReason
 
 
 def decide(rec: Recorder, rules: RuleSet, c: StepInput) -> None:
@@ -42,12 +43,17 @@ def decide(rec: Recorder, rules: RuleSet, c: StepInput) -> None:
     account = world.accounts.get(c.agent_id)
     if account is None:
         refuse(rec, c, RejectReason.UNKNOWN_AGENT, f"no agent {c.agent_id}")
+    elif account.status is AgentStatus.IMPRISONED:  # rules v2 only: v1 never imprisons
+        release = world.prison[account.agent_id][0]
+        refuse(rec, c, RejectReason.AGENT_IMPRISONED, f"in prison until tick {release}")
     elif not account.active:
         refuse(rec, c, RejectReason.AGENT_NOT_ACTIVE, f"agent is {account.status.value}")
     elif isinstance(c, ORDER_COMMANDS):
         rules.place_order(rec, account, c)
     elif isinstance(c, cmd.CancelOrder):
         rules.cancel_order(rec, account, c)
+    elif isinstance(c, LEGAL_COMMANDS):
+        rules.legal(rec, account, c)
     elif isinstance(c, SOCIAL_COMMANDS):
         rules.social(rec, account, c)
     else:  # a command type added to the schema but not to the domain: a programming error

@@ -12,9 +12,12 @@ from typing import Any
 from domain.orderbook import Order, OrderBook
 from domain.rules.roles import ROLES
 from domain.state import (
+    HOUSE_ESCROW,
     HOUSE_FEES,
+    HOUSE_FINES,
     HOUSE_LENDING,
     Account,
+    Case,
     Company,
     PublishedRumor,
     SentMessage,
@@ -22,7 +25,7 @@ from domain.state import (
     alliance_key,
 )
 from schemas import events as ev
-from schemas.enums import AgentStatus, Intent, OrderType
+from schemas.enums import AgentStatus, CaseStatus, Intent, OrderType, Verdict
 
 Handler = Callable[[World, Any], None]
 _HANDLERS: dict[type, Handler] = {}
@@ -344,7 +347,143 @@ def _reputation(world: World, e: ev.ReputationChanged) -> None:
     world.accounts[e.agent_id].reputation = e.reputation
 
 
+# The legal system (rules version 2).
+
+
+def _to_house(world: World, house: str, amount: int) -> None:
+    world.house[house] = world.house.get(house, 0) + amount
+
+
+@_on(ev.SuspicionRaised)
+def _suspicion(world: World, e: ev.SuspicionRaised) -> None:
+    world.suspicions.append(e)  # consumed by the investigations later in the same tick
+
+
+@_on(ev.CaseOpened)
+def _case_opened(world: World, e: ev.CaseOpened) -> None:
+    case = Case(
+        case_id=e.case_id,
+        suspect_id=e.suspect_id,
+        offence=e.offence,
+        opened_by=e.opened_by,
+        investigator_id=e.investigator_id,
+        opened_tick=e.tick,
+        last_evidence_tick=e.tick,
+    )
+    world.cases[e.case_id] = case
+    world.active_cases[case.key] = e.case_id
+    world.next_case_id = e.case_id + 1
+
+
+@_on(ev.EvidenceAdded)
+def _evidence(world: World, e: ev.EvidenceAdded) -> None:
+    case = world.cases[e.case_id]
+    case.strength, case.last_evidence_tick = e.strength, e.tick
+    case.evidence += 1
+    if e.source == "subpoena":
+        case.subpoena_weight += e.weight
+    if e.source == "whistleblow" and e.submitted_by not in case.whistleblowers:
+        case.whistleblowers.append(e.submitted_by)
+
+
+@_on(ev.SuspectCharged)
+def _charged(world: World, e: ev.SuspectCharged) -> None:
+    case = world.cases[e.case_id]
+    case.status, case.trial_tick = CaseStatus.CHARGED, e.trial_tick
+
+
+@_on(ev.AssetsFrozen)
+def _frozen(world: World, e: ev.AssetsFrozen) -> None:
+    world.frozen.setdefault(e.agent_id, {})[e.case_id] = None
+
+
+@_on(ev.AssetsUnfrozen)
+def _unfrozen(world: World, e: ev.AssetsUnfrozen) -> None:
+    cases = world.frozen[e.agent_id]
+    del cases[e.case_id]
+    if not cases:
+        del world.frozen[e.agent_id]
+
+
+@_on(ev.CaseStalled)
+def _stalled(world: World, e: ev.CaseStalled) -> None:
+    case = world.cases[e.case_id]
+    case.stalled_until = e.until_tick
+    if case.trial_tick is not None:
+        case.trial_tick = max(case.trial_tick, e.until_tick)
+
+
+@_on(ev.BribePaid)
+def _bribe_paid(world: World, e: ev.BribePaid) -> None:
+    world.accounts[e.agent_id].cash -= e.amount
+    if e.escrow:
+        _to_house(world, HOUSE_ESCROW, e.amount)
+        if e.case_id is not None:
+            world.cases[e.case_id].escrow += e.amount
+    else:
+        world.accounts[e.target_agent_id].cash += e.amount
+
+
+@_on(ev.BribeCaught)
+def _bribe_caught(world: World, e: ev.BribeCaught) -> None:
+    world.accounts[e.agent_id].cash -= e.amount
+    _to_house(world, HOUSE_FINES, e.amount)  # forfeited as evidence
+
+
+@_on(ev.EscrowReleased)
+def _escrow_released(world: World, e: ev.EscrowReleased) -> None:
+    world.house[HOUSE_ESCROW] -= e.amount
+    if e.to == HOUSE_FINES:
+        _to_house(world, HOUSE_FINES, e.amount)
+    else:
+        world.accounts[e.to].cash += e.amount
+
+
+@_on(ev.FinePaid)
+def _fine_paid(world: World, e: ev.FinePaid) -> None:
+    world.accounts[e.agent_id].cash -= e.amount
+    _to_house(world, HOUSE_FINES, e.amount)
+
+
+@_on(ev.RewardPaid)
+def _reward_paid(world: World, e: ev.RewardPaid) -> None:
+    world.house[HOUSE_FINES] -= e.amount
+    world.accounts[e.agent_id].cash += e.amount
+
+
+@_on(ev.VerdictReached)
+def _verdict(world: World, e: ev.VerdictReached) -> None:
+    case = world.cases.pop(e.case_id)
+    del world.active_cases[case.key]
+    if e.verdict is Verdict.CONVICTED:
+        world.convictions[e.suspect_id] = world.convictions.get(e.suspect_id, 0) + 1
+
+
+@_on(ev.AgentImprisoned)
+def _imprisoned(world: World, e: ev.AgentImprisoned) -> None:
+    world.accounts[e.agent_id].status = AgentStatus.IMPRISONED
+    world.prison[e.agent_id] = (e.release_tick, e.case_id)
+
+
+@_on(ev.AgentReleased)
+def _released(world: World, e: ev.AgentReleased) -> None:
+    world.accounts[e.agent_id].status = AgentStatus.ACTIVE
+    del world.prison[e.agent_id]
+
+
+@_on(ev.AgentFled)
+def _fled(world: World, e: ev.AgentFled) -> None:
+    world.accounts[e.agent_id].status = AgentStatus.FLED
+
+
+@_on(ev.CeoAppointed)
+def _ceo(world: World, e: ev.CeoAppointed) -> None:
+    world.ceo_of[e.agent_id] = e.symbol
+
+
 @_on(ev.TickClosed)
 def _tick_closed(world: World, e: ev.TickClosed) -> None:
+    if world.suspicions:
+        world.suspicions.clear()  # each was decided on by the tick's justice phase
     world.tick = e.tick
     world.last_command_seq = max(world.last_command_seq, e.last_command_seq)

@@ -19,13 +19,25 @@ from domain.state import (
     PRICE_MEMORY,
     RUMOR_WINDOW,
     Account,
+    Case,
     Company,
     PublishedRumor,
     SentMessage,
     World,
 )
 from schemas.config import SeasonConfig
-from schemas.enums import AgentStatus, Intent, OrderType, Regime, Role, Sector, Side, Strategy
+from schemas.enums import (
+    AgentStatus,
+    CaseStatus,
+    Intent,
+    Offence,
+    OrderType,
+    Regime,
+    Role,
+    Sector,
+    Side,
+    Strategy,
+)
 
 SNAPSHOT_VERSION = 1
 _SEPARATORS = (",", ":")
@@ -78,9 +90,27 @@ _ACCOUNT_FIELDS = (
 )
 
 
+_CASE_FIELDS = (
+    "case_id",
+    "suspect_id",
+    "offence",
+    "opened_by",
+    "investigator_id",
+    "opened_tick",
+    "status",
+    "strength",
+    "evidence",
+    "last_evidence_tick",
+    "trial_tick",
+    "stalled_until",
+    "escrow",
+    "subpoena_weight",
+)
+
 _order = operator.attrgetter(*_ORDER_FIELDS)
 _message = operator.attrgetter("message_id", "tick", "sender", "target", "content")
 _rumor = operator.attrgetter("rumor_id", "tick", "agent_id", "symbol", "sentiment", "impulse_bps")
+_case = operator.attrgetter(*_CASE_FIELDS)
 _company = operator.attrgetter(*_COMPANY_FIELDS)
 _account = operator.attrgetter(*_ACCOUNT_FIELDS)
 
@@ -115,6 +145,7 @@ def _head(world: World) -> dict[str, Any]:
     head = _v1_head(world)
     if world.rules_version >= 2:
         head["social"] = _social(world)
+        head["legal"] = _legal(world)
     return head
 
 
@@ -144,6 +175,32 @@ def _v1_head(world: World) -> dict[str, Any]:
         ],
         "stops": {s: list(ids) for s, ids in world.stops.items()},
     }
+
+
+def _legal(world: World) -> dict[str, Any]:
+    """The legal system's state of rules version 2 (a v1 world has none, and no such key)."""
+    return {
+        "cases": [[*_case(c), list(c.whistleblowers)] for c in world.cases.values()],
+        "next_case": world.next_case_id,
+        "frozen": {a: list(ids) for a, ids in world.frozen.items()},
+        "prison": {a: list(term) for a, term in world.prison.items()},
+        "convictions": dict(world.convictions),
+        "ceo_of": dict(world.ceo_of),
+    }
+
+
+def _restore_legal(world: World, legal: dict[str, Any]) -> None:
+    for row in legal["cases"]:
+        case = Case(**dict(zip(_CASE_FIELDS, row[:-1], strict=True)))
+        case.offence, case.status = Offence(case.offence), CaseStatus(case.status)
+        case.whistleblowers = list(row[-1])
+        world.cases[case.case_id] = case
+        world.active_cases[case.key] = case.case_id
+    world.next_case_id = legal["next_case"]
+    world.frozen = {a: dict.fromkeys(ids) for a, ids in legal["frozen"].items()}
+    world.prison = {a: (term[0], term[1]) for a, term in legal["prison"].items()}
+    world.convictions = dict(legal["convictions"])
+    world.ceo_of = dict(legal["ceo_of"])
 
 
 def snapshot(world: World) -> dict[str, Any]:
@@ -223,4 +280,5 @@ def restore(image: dict[str, Any]) -> World:
     world.stops = {s: dict.fromkeys(ids) for s, ids in image["stops"].items()}
     if v2:
         _restore_social(world, image["social"])
+        _restore_legal(world, image["legal"])
     return world

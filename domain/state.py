@@ -7,16 +7,22 @@ goes through ``sorted(...)`` or an insertion order that is itself deterministic.
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from domain.orderbook import Order, OrderBook
 from schemas.config import SeasonConfig
-from schemas.enums import AgentStatus, Regime, Role, Sector, Strategy
+from schemas.enums import AgentStatus, CaseStatus, Offence, Regime, Role, Sector, Strategy
 
 # uuid5 namespace for aggregate ids: ids are derived, never random.
 NAMESPACE = uuid.UUID("5b1f3c1e-7d55-4c4e-9a57-3f0d1c7a2b10")
 HOUSE_FEES = "house:fees"
 HOUSE_LENDING = "house:lending"
 HOUSE_ACCOUNTS = (HOUSE_FEES, HOUSE_LENDING)
+# Rules version 2 only, created by the first money that reaches them (so that a v1 world's
+# house, which is in its state hash, never holds them).
+HOUSE_FINES = "house:fines"
+HOUSE_ESCROW = "house:escrow"
+SEC_AGENT_ID = "sec"  # the built-in SEC: works every case no investigator agent opened
 PRICE_MEMORY = 30  # closes kept per symbol for the built-in strategies
 # Bounded windows of social evidence (rules version 2), oldest dropped first: what the
 # SEC can subpoena or scan stays in the world, and memory stays flat over a season.
@@ -123,6 +129,39 @@ class Account:
 
 
 @dataclass(slots=True, eq=False)
+class Case:
+    """The investigation aggregate (rules v2): one suspect, one offence, open until a verdict.
+
+    A case leaves ``World.cases`` at its verdict (the read side keeps it); a suspect's
+    convictions stay in ``World.convictions`` for the repeat-offender rule.
+    """
+
+    case_id: int
+    suspect_id: str
+    offence: Offence
+    opened_by: str
+    investigator_id: str
+    opened_tick: int
+    status: CaseStatus = CaseStatus.OPEN
+    strength: int = 0  # evidence strength, 0..100
+    evidence: int = 0  # pieces of evidence
+    last_evidence_tick: int = 0
+    trial_tick: int | None = None
+    stalled_until: int = 0
+    escrow: int = 0  # uncaught bribes held in house:escrow for this case
+    subpoena_weight: int = 0  # strength subpoenas added so far (capped)
+    whistleblowers: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f"{self.suspect_id}/{self.offence.value}"
+
+    @property
+    def id(self) -> uuid.UUID:
+        return aggregate_id("case", str(self.case_id))
+
+
+@dataclass(slots=True, eq=False)
 class World:
     """The season aggregate: companies, books, accounts and the market's clock."""
 
@@ -155,6 +194,17 @@ class World:
     proposals: dict[tuple[str, str], int] = field(default_factory=dict)
     # alliance_key(a, b) -> tick formed, in the order they formed
     alliances: dict[tuple[str, str], int] = field(default_factory=dict)
+    # The legal system (rules v2; written into the state hash only for v2 worlds).
+    cases: dict[int, Case] = field(default_factory=dict)  # open cases, by case id
+    next_case_id: int = 1
+    frozen: dict[str, dict[int, None]] = field(default_factory=dict)  # agent -> case ids
+    prison: dict[str, tuple[int, int]] = field(default_factory=dict)  # agent -> release, case
+    convictions: dict[str, int] = field(default_factory=dict)  # agent -> convictions so far
+    ceo_of: dict[str, str] = field(default_factory=dict)  # CEO agent id -> its company
+    # Not state: the open case of each (suspect, offence) key, rebuilt from ``cases``; and
+    # the suspicions raised this tick, consumed within the tick by the investigations.
+    active_cases: dict[str, int] = field(default_factory=dict)
+    suspicions: list[Any] = field(default_factory=list)
     # Not state: canonical JSON of open orders for the state hash, dropped by ``evolve``
     # whenever it changes an order (see domain/hashing.py).
     order_rows: dict[int, str] = field(default_factory=dict)

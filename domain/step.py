@@ -23,8 +23,11 @@ def step(world: World, commands: Sequence[StepInput], ctx: TickContext) -> list[
     rules = rule_set(world.rules_version)
     rec = Recorder(world, ctx.tick)
     config, tick = world.config, ctx.tick
-    # 1. The open: the bell, then the morning's earnings reports.
     live = world.started and not world.ended
+    # 0. (v2) Prisoners whose sentence ended walk out; CEOs hear of coming earnings.
+    if live:
+        rules.before_commands(rec, ctx)
+    # 1. The open: the bell, then the morning's earnings reports.
     if live and clock.is_opening_tick(tick, config):
         rules.open_market(rec)
         rules.report_earnings(rec, ctx)
@@ -51,6 +54,9 @@ def step(world: World, commands: Sequence[StepInput], ctx: TickContext) -> list[
         rules.close_market(rec)
         rules.charge_borrow_fees(rec)
         rules.turn_regime(rec, ctx)
+    # 5b. (v2) Justice: the tick's suspicions open cases, charges, trials and verdicts.
+    if live:
+        rules.after_trading(rec, ctx)
     # 6. The season's end, if the operator stopped it.
     if stop is not None and live:
         rules.end_season(rec, stop)

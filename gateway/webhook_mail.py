@@ -16,7 +16,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from projections.visibility import message_for_target
+from projections.visibility import legal_alert_recipients, message_for_target
 from schemas import events as ev
 
 __all__ = ["MAX_WAITING", "Mail", "Mailboxes"]
@@ -81,6 +81,10 @@ class Mailboxes:
             return
         if isinstance(event, _ALERTS):
             self._open[event.agent_id].alerts.append(
+                {"alert": event.type, **event.model_dump(mode="json")}
+            )
+        for agent_id in legal_alert_recipients(event):  # cases, verdicts, prison, bribes
+            self._open[agent_id].alerts.append(
                 {"alert": event.type, **event.model_dump(mode="json")}
             )
         aimed = message_for_target(event)

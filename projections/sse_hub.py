@@ -54,7 +54,7 @@ from wss.streams import SeasonStreams
 
 log = logging.getLogger(__name__)
 
-PUBLIC_CHANNELS = frozenset({"tick", "market", "news", "leaderboard", "trades"})
+PUBLIC_CHANNELS = frozenset({"tick", "market", "news", "leaderboard", "trades", "legal"})
 MAX_CHANNELS = 64
 _ONE_CHANNEL = (
     f"(?:{'|'.join(sorted(PUBLIC_CHANNELS))}"

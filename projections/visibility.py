@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from schemas import events as ev
 from schemas.events import (
     AgentBankrupted,
     AgentRegistered,
@@ -50,10 +51,12 @@ from schemas.events import (
 )
 
 __all__ = [
+    "LEGAL_ALERTS",
     "PRIVATE_COMPANY_FIELDS",
     "PUBLIC_TRADE_FIELDS",
     "View",
     "channels_of",
+    "legal_alert_recipients",
     "message_for_target",
     "public_company",
     "public_trade",
@@ -84,6 +87,28 @@ _AGENT_PRIVATE = (
     AgentRegistered,
     ReputationChanged,  # public too: on the agent's profile and the leaderboard rows
 )
+# The legal system: what the public ``legal`` channel carries (cases, evidence, charges,
+# verdicts, sentences, flights, caught bribes), each also on the named agents' own
+# channels; what stays private (a paid bribe: briber and target; a CEO's preview: the CEO;
+# a stall and an escrow's release: the engine's own).
+_LEGAL_PUBLIC = (
+    ev.CaseOpened,
+    ev.EvidenceAdded,
+    ev.SuspectCharged,
+    ev.AssetsFrozen,
+    ev.AssetsUnfrozen,
+    ev.VerdictReached,
+    ev.FinePaid,
+    ev.RewardPaid,
+    ev.AgentImprisoned,
+    ev.AgentReleased,
+    ev.AgentFled,
+    ev.FlightFailed,
+    ev.BribeCaught,
+    ev.CeoAppointed,
+)
+# Every legal event an agent is alerted of (its private channel and its webhook alerts).
+LEGAL_ALERTS = (*_LEGAL_PUBLIC, ev.BribePaid, ev.EarningsPreviewed)
 # Social actions the target must learn of (a whistleblower stays anonymous).
 _TARGET_SEES = frozenset({"MESSAGE", "ALLY", "BRIBE"})
 
@@ -124,6 +149,12 @@ def channels_of(event: Event) -> frozenset[str]:
             if event.target_agent_id and event.action in _TARGET_SEES:
                 out.add(f"agent:{event.target_agent_id}")
             return frozenset(out)
+        case ev.BribePaid():
+            return frozenset({f"agent:{event.agent_id}", f"agent:{event.target_agent_id}"})
+        case ev.EarningsPreviewed():
+            return frozenset({f"agent:{event.agent_id}"})
+        case _ if isinstance(event, _LEGAL_PUBLIC):
+            return frozenset({"legal", *(f"agent:{a}" for a in legal_parties(event))})
         case _ if isinstance(event, _AGENT_PRIVATE):
             return frozenset({f"agent:{event.agent_id}"})
         case _:
@@ -149,6 +180,22 @@ def message_for_target(event: Event) -> tuple[str, dict[str, Any]] | None:
             return None
     target: str = event.target_agent_id  # type: ignore[assignment]  # set in every case
     return target, {"tick": event.tick, "from_agent_id": event.agent_id, **entry}
+
+
+def legal_parties(event: Event) -> tuple[str, ...]:
+    """The agents a public legal event concerns: each gets it on its own channel (and as
+    a webhook alert). A whistleblower is not named to anyone but itself."""
+    suspect = getattr(event, "suspect_id", None)
+    agent = getattr(event, "agent_id", None)
+    return tuple(a for a in (suspect, agent) if a is not None)
+
+
+def legal_alert_recipients(event: Event) -> tuple[str, ...]:
+    """The agents alerted of a legal event (webhook alerts): those whose own channel
+    carries it, in a fixed order; none for any other event."""
+    if not isinstance(event, LEGAL_ALERTS):
+        return ()
+    return tuple(sorted(c[len("agent:") :] for c in channels_of(event) if c.startswith("agent:")))
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field, JsonValue, TypeAdapter, model_validator
 from schemas import limits
 from schemas.base import Message
 from schemas.config import SeasonConfig
-from schemas.enums import OrderType, Regime, Role
+from schemas.enums import Offence, OrderType, Regime, Role
 
 Symbol = Annotated[str, Field(pattern=limits.SYMBOL_PATTERN, description="Ticker, e.g. APEX")]
 Quantity = Annotated[int, Field(ge=limits.MIN_QUANTITY, le=limits.MAX_QUANTITY)]
@@ -133,15 +133,56 @@ class Bribe(CommandBase):
     amount: Annotated[int, Field(ge=1, le=limits.MAX_BRIBE_CENTS, description="cents")]
 
 
+TradeRefs = Annotated[
+    list[Annotated[int, Field(ge=1, le=limits.MAX_ORDER_ID)]],
+    Field(max_length=limits.MAX_EVIDENCE_REFS, description="trade ids this evidence names"),
+]
+OrderRefs = Annotated[
+    list[Annotated[int, Field(ge=1, le=limits.MAX_ORDER_ID)]],
+    Field(max_length=limits.MAX_EVIDENCE_REFS, description="order ids this evidence names"),
+]
+CaseId = Annotated[int, Field(ge=1, le=limits.MAX_ORDER_ID)]
+
+
 class Whistleblow(CommandBase):
+    """Accuse a target (rules v2: opens or strengthens a case; see docs/rules.md)."""
+
     type: Literal["WHISTLEBLOW"] = "WHISTLEBLOW"
     target_agent_id: AgentId
     evidence: Annotated[str, Field(min_length=1, max_length=limits.MAX_EVIDENCE_CHARS), PRINTABLE]
+    offence: Offence | None = Field(
+        default=None, description="what you accuse the target of (default insider_trading)"
+    )
+    trade_ids: TradeRefs = []
+    order_ids: OrderRefs = []
 
 
 class Flee(CommandBase):
     type: Literal["FLEE"] = "FLEE"
     destination: Annotated[str, Field(min_length=1, max_length=limits.MAX_NAME_CHARS), PRINTABLE]
+
+
+class OpenCase(CommandBase):
+    """SEC investigators only: open a case against a suspect (rules v2)."""
+
+    type: Literal["OPEN_CASE"] = "OPEN_CASE"
+    target_agent_id: AgentId
+    offence: Offence
+    reason: Annotated[str, Field(min_length=1, max_length=limits.MAX_EVIDENCE_CHARS), PRINTABLE]
+
+
+class Subpoena(CommandBase):
+    """SEC investigators only: the suspect's recent messages and trades become evidence."""
+
+    type: Literal["SUBPOENA"] = "SUBPOENA"
+    case_id: CaseId
+
+
+class FreezeAssets(CommandBase):
+    """SEC investigators only: freeze the suspect's assets before the charge."""
+
+    type: Literal["FREEZE_ASSETS"] = "FREEZE_ASSETS"
+    case_id: CaseId
 
 
 class RegisterAgent(CommandBase):
@@ -194,7 +235,10 @@ AgentAction = Annotated[
     | SendMessage
     | Bribe
     | Whistleblow
-    | Flee,
+    | Flee
+    | OpenCase
+    | Subpoena
+    | FreezeAssets,
     Field(discriminator="type"),
 ]
 Command = Annotated[
@@ -211,6 +255,9 @@ Command = Annotated[
     | Bribe
     | Whistleblow
     | Flee
+    | OpenCase
+    | Subpoena
+    | FreezeAssets
     | RegisterAgent
     | StartSeason
     | StopSeason

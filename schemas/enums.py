@@ -109,6 +109,15 @@ class RejectReason(StrEnum):
     TOO_MANY_ALLIES = "too_many_allies"
     NOT_ALLIED = "not_allied"
     NO_PROPOSAL = "no_proposal"
+    # The legal system (rules version 2, docs/rules.md "Investigations, courts and prison").
+    AGENT_IMPRISONED = "agent_imprisoned"
+    ASSETS_FROZEN = "assets_frozen"
+    NOT_INVESTIGATOR = "not_investigator"
+    UNKNOWN_CASE = "unknown_case"
+    CASE_CLOSED = "case_closed"
+    NO_OPEN_CASE = "no_open_case"
+    EVIDENCE_TOO_WEAK = "evidence_too_weak"
+    BAD_REFERENCE = "bad_reference"
 
 
 class Offence(StrEnum):
@@ -131,3 +140,23 @@ class CancelReason(StrEnum):
     BANKRUPTCY = "bankruptcy"
     AGENT_LEFT = "agent_left"
     SEASON_END = "season_end"
+    IMPRISONED = "imprisoned"
+    FROZEN = "assets_frozen"
+
+
+class CaseStatus(StrEnum):
+    """Where an investigation stands (domain/rules/investigations.py, courts.py)."""
+
+    OPEN = "open"  # gathering evidence
+    CHARGED = "charged"  # evidence over the charge threshold: assets frozen, trial scheduled
+    CONVICTED = "convicted"
+    ACQUITTED = "acquitted"
+    SETTLED = "settled"
+    DISMISSED = "dismissed"  # never charged: lapsed for want of evidence
+
+
+class Verdict(StrEnum):
+    CONVICTED = "convicted"
+    ACQUITTED = "acquitted"
+    SETTLED = "settled"
+    DISMISSED = "dismissed"

@@ -22,6 +22,7 @@ from schemas.enums import (
     Sector,
     Side,
     Strategy,
+    Verdict,
 )
 
 
@@ -383,6 +384,199 @@ class SuspicionRaised(EventBase):
     reason: str
 
 
+# The legal system (rules version 2): every step of a case is one of these, each with the
+# case id, a reason a person can read and, where there is evidence, its references.
+
+
+class EvidenceRefs(Message):
+    """What a piece of evidence points at: trades, orders, ticks, messages, an accuser."""
+
+    trade_ids: list[int] = []
+    order_ids: list[int] = []
+    ticks: list[int] = []
+    message_ids: list[int] = []
+    suspicion_id: int | None = None
+
+
+class CaseOpened(EventBase):
+    type: Literal["CaseOpened"] = "CaseOpened"
+    case_id: int
+    suspect_id: str
+    offence: Offence
+    opened_by: str = Field(description="'sec' (surveillance), or the accusing/investigating agent")
+    investigator_id: str = Field(description="who works the case: 'sec' or an investigator agent")
+    reason: str
+
+
+class EvidenceAdded(EventBase):
+    type: Literal["EvidenceAdded"] = "EvidenceAdded"
+    case_id: int
+    source: str = Field(description="suspicion, whistleblow, subpoena, investigator or bribe")
+    submitted_by: str
+    weight: int
+    strength: int = Field(description="the case's evidence strength after it, 0..100")
+    refs: EvidenceRefs = EvidenceRefs()
+    reason: str
+
+
+class SuspectCharged(EventBase):
+    type: Literal["SuspectCharged"] = "SuspectCharged"
+    case_id: int
+    suspect_id: str
+    offence: Offence
+    strength: int
+    trial_tick: int
+    reason: str
+
+
+class AssetsFrozen(EventBase):
+    """The agent can neither place orders nor move money until ``AssetsUnfrozen``."""
+
+    type: Literal["AssetsFrozen"] = "AssetsFrozen"
+    case_id: int
+    agent_id: str
+    reason: str
+
+
+class AssetsUnfrozen(EventBase):
+    type: Literal["AssetsUnfrozen"] = "AssetsUnfrozen"
+    case_id: int
+    agent_id: str
+    reason: str
+
+
+class CaseStalled(EventBase):
+    """An uncaught bribe pushed the case's next step back."""
+
+    type: Literal["CaseStalled"] = "CaseStalled"
+    case_id: int
+    until_tick: int
+    reason: str
+
+
+class BribePaid(EventBase):
+    """Money moved: to the target, or into escrow (``escrow``) for an SEC investigator."""
+
+    type: Literal["BribePaid"] = "BribePaid"
+    agent_id: str
+    target_agent_id: str
+    amount: int
+    escrow: bool
+    case_id: int | None = None
+    catch_pct: int = 0
+
+
+class BribeCaught(EventBase):
+    """The bribe was seen: the escrow is forfeited to ``house:fines`` and a bribery case
+    opens against the briber."""
+
+    type: Literal["BribeCaught"] = "BribeCaught"
+    agent_id: str
+    target_agent_id: str
+    amount: int
+    case_id: int | None
+    catch_pct: int
+    reason: str
+
+
+class EscrowReleased(EventBase):
+    """A case ended: an uncaught bribe's escrow goes to ``to`` (the investigator agent, or
+    ``house:fines`` for the built-in SEC)."""
+
+    type: Literal["EscrowReleased"] = "EscrowReleased"
+    case_id: int
+    to: str
+    amount: int
+
+
+class VerdictReached(EventBase):
+    type: Literal["VerdictReached"] = "VerdictReached"
+    case_id: int
+    suspect_id: str
+    offence: Offence
+    verdict: Verdict
+    strength: int
+    roll: int = Field(description="the court's seeded die, 0..99 (-1: no trial)")
+    fine: int
+    prison_ticks: int
+    prior_convictions: int
+    reason: str
+
+
+class FinePaid(EventBase):
+    type: Literal["FinePaid"] = "FinePaid"
+    case_id: int
+    agent_id: str
+    amount: int
+
+
+class RewardPaid(EventBase):
+    """A whistleblower's share of a convicted case's fine, from ``house:fines``."""
+
+    type: Literal["RewardPaid"] = "RewardPaid"
+    case_id: int
+    agent_id: str
+    amount: int
+
+
+class AgentImprisoned(EventBase):
+    type: Literal["AgentImprisoned"] = "AgentImprisoned"
+    case_id: int
+    agent_id: str
+    release_tick: int
+    reason: str
+
+
+class AgentReleased(EventBase):
+    type: Literal["AgentReleased"] = "AgentReleased"
+    agent_id: str
+    case_id: int
+    reason: str
+
+
+class AgentFled(EventBase):
+    """The agent left the market: status FLED, assets frozen for good, off the leaderboard."""
+
+    type: Literal["AgentFled"] = "AgentFled"
+    agent_id: str
+    destination: str
+    case_id: int | None
+    escape_pct: int
+    roll: int
+    reason: str
+
+
+class FlightFailed(EventBase):
+    """Caught at the border: straight to prison (an ``AgentImprisoned`` follows)."""
+
+    type: Literal["FlightFailed"] = "FlightFailed"
+    agent_id: str
+    destination: str
+    case_id: int
+    escape_pct: int
+    roll: int
+    reason: str
+
+
+class CeoAppointed(EventBase):
+    """A registered CEO runs one listed company (and sees its earnings early)."""
+
+    type: Literal["CeoAppointed"] = "CeoAppointed"
+    agent_id: str
+    symbol: str
+
+
+class EarningsPreviewed(EventBase):
+    """Private to the company's CEO: the earnings surprise due at ``report_tick``."""
+
+    type: Literal["EarningsPreviewed"] = "EarningsPreviewed"
+    agent_id: str
+    symbol: str
+    quarter: int
+    report_tick: int
+    surprise_bps: int
+
+
 class TickClosed(EventBase):
     type: Literal["TickClosed"] = "TickClosed"
     sim_time: str
@@ -426,6 +620,24 @@ Event = Annotated[
     | RumorPublished
     | ReputationChanged
     | SuspicionRaised
+    | CaseOpened
+    | EvidenceAdded
+    | SuspectCharged
+    | AssetsFrozen
+    | AssetsUnfrozen
+    | CaseStalled
+    | BribePaid
+    | BribeCaught
+    | EscrowReleased
+    | VerdictReached
+    | FinePaid
+    | RewardPaid
+    | AgentImprisoned
+    | AgentReleased
+    | AgentFled
+    | FlightFailed
+    | CeoAppointed
+    | EarningsPreviewed
     | TickClosed,
     Field(discriminator="type"),
 ]

@@ -9,6 +9,7 @@ MAX_MESSAGE_CHARS = 500
 MAX_PROPOSAL_CHARS = 500
 MAX_EVIDENCE_CHARS = 2_000
 MAX_NAME_CHARS = 40
+MAX_EVIDENCE_REFS = 20  # trade or order ids one WHISTLEBLOW may name
 MAX_COMMAND_ID_CHARS = 64
 MAX_ORDER_ID = 2**63 - 1  # order ids are signed 64-bit integers in every read model
 MAX_BRIBE_CENTS = 1_000_000_000_00  # $1bn: a sanity cap; cash decides the real limit

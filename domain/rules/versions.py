@@ -15,12 +15,16 @@ from domain.rules import (
     earnings,
     fees,
     fundamentals,
+    insiders,
+    investigations,
+    justice,
     margin,
     regimes,
     registration,
     session,
     social,
 )
+from domain.rules.legal import LegalCommand
 from domain.state import Account, World
 from domain.traders import registry
 from schemas import commands as cmd
@@ -41,6 +45,9 @@ class RuleSet:
     place_order: Callable[[Recorder, Account, cmd.OrderCommand], None]
     cancel_order: Callable[[Recorder, Account, cmd.CancelOrder], None]
     social: Callable[[Recorder, Account, social.SocialCommand], None]
+    legal: Callable[[Recorder, Account, LegalCommand], None]
+    before_commands: DicedPhase
+    after_trading: DicedPhase
     check_margin: Phase
     close_market: Phase
     charge_borrow_fees: Phase
@@ -59,6 +66,9 @@ V1 = RuleSet(
     place_order=orders.place,
     cancel_order=orders.cancel,
     social=social.record,
+    legal=justice.decide_v1,
+    before_commands=justice.no_phase,
+    after_trading=justice.no_phase,
     check_margin=margin.check,
     close_market=session.close_market,
     charge_borrow_fees=fees.charge_borrow_fees,
@@ -69,7 +79,18 @@ V1 = RuleSet(
 # Version 2: the social and legal system (issue 9). Each change names what it replaces;
 # until then it decides exactly as version 1 does. New seasons start under it; a season
 # whose genesis says 1 (or says nothing: older logs) keeps running and verifying under V1.
-V2 = replace(V1, version=2, social=social.decide)
+V2 = replace(
+    V1,
+    version=2,
+    social=social.decide,
+    # the legal system: docs/rules.md "Investigations, courts and prison"
+    register=insiders.register,  # a CEO is appointed to a company
+    report_earnings=earnings.report_foreseeable,  # per-company dice, so a CEO can be told
+    place_order=investigations.place_unless_frozen(orders.place),
+    legal=justice.decide,
+    before_commands=justice.before_commands,
+    after_trading=justice.after_trading,
+)
 
 RULE_SETS: dict[int, RuleSet] = {rules.version: rules for rules in (V1, V2)}
 CURRENT_VERSION = max(RULE_SETS)  # what `wss run`, the gateway and ``start_command`` use

@@ -485,4 +485,15 @@ def test_every_reason_the_domain_produces_is_covered() -> None:
         RejectReason.NOT_ALLIED,
         RejectReason.NO_PROPOSAL,
     }
-    assert covered == set(RejectReason)
+    # The legal system's reasons: tests/unit/test_legal.py (the bad legal commands).
+    legal = {
+        RejectReason.AGENT_IMPRISONED,
+        RejectReason.ASSETS_FROZEN,
+        RejectReason.NOT_INVESTIGATOR,
+        RejectReason.UNKNOWN_CASE,
+        RejectReason.CASE_CLOSED,
+        RejectReason.NO_OPEN_CASE,
+        RejectReason.EVIDENCE_TOO_WEAK,
+        RejectReason.BAD_REFERENCE,
+    }
+    assert covered | legal == set(RejectReason)

@@ -1,0 +1,54 @@
+"""The CEO, the insider (rules v2): tied to one listed company, told its earnings early.
+
+A CEO registering is appointed to the listed companies in turn (the first CEO to the
+first company in listing order, the next to the second, ..., wrapping around):
+``CeoAppointed``. ``CEO_PREVIEW_TICKS`` ticks before its company reports at an open, the
+CEO gets ``EarningsPreviewed`` (private, on its own channel and webhook) with the
+surprise the report will carry (exactly, unless the regime changes at a close in
+between, which rescales it). Trading on it is insider trading (domain/rules/surveillance).
+"""
+
+from domain.context import Recorder
+from domain.rules import earnings, registration
+from schemas import commands as cmd
+from schemas import events as ev
+from schemas.enums import Role
+
+CEO_PREVIEW_TICKS = 30
+
+
+def register(rec: Recorder, c: cmd.RegisterAgent) -> None:
+    """Registration, then a CEO's appointment."""
+    registration.register(rec, c)
+    world = rec.world
+    registered = rec.events and isinstance(rec.events[-1], ev.AgentRegistered)
+    if not registered or c.role is not Role.CEO or not world.companies:
+        return
+    symbols = list(world.companies)
+    symbol = symbols[len(world.ceo_of) % len(symbols)]
+    rec.emit(ev.CeoAppointed(tick=rec.tick, agent_id=c.agent_id, symbol=symbol))
+
+
+def preview(rec: Recorder) -> None:
+    """Each active CEO whose company reports CEO_PREVIEW_TICKS from now is told."""
+    world = rec.world
+    if not world.ceo_of:
+        return
+    report_tick = rec.tick + CEO_PREVIEW_TICKS
+    index = {symbol: i for i, symbol in enumerate(world.companies)}
+    for agent_id, symbol in world.ceo_of.items():
+        if not world.accounts[agent_id].active:
+            continue
+        if not earnings.reports_on(report_tick, index[symbol], world.config):
+            continue
+        dice = earnings.surprise_dice(world.seed, report_tick, symbol)
+        rec.emit(
+            ev.EarningsPreviewed(
+                tick=rec.tick,
+                agent_id=agent_id,
+                symbol=symbol,
+                quarter=world.companies[symbol].quarter + 1,
+                report_tick=report_tick,
+                surprise_bps=earnings.surprise_bps(dice, world.regime),
+            )
+        )
