@@ -9,7 +9,9 @@ the suspect's reputation (``(50 - reputation) // 5``, i.e. -10..+10): below
   ``WHISTLEBLOWER_SHARE_PCT`` of the fine paid is split between the case's whistleblowers.
 - Settled: half that fine, no prison.
 - Acquitted (or dismissed, a case never charged that lapsed): nothing; each whistleblower
-  of the case loses ``BASELESS_REPUTATION`` reputation.
+  of the case loses ``BASELESS_REPUTATION`` (10) reputation.
+
+A convicted suspect loses 20 reputation, a settling one 10 (domain/rules/reputation.py).
 
 A fine is paid from cash, to ``house:fines``, capped at the cash the suspect holds (money
 is conserved: nothing is minted). Assets frozen by the case are unfrozen at the verdict;
@@ -17,7 +19,7 @@ a bribe's escrow goes to the investigator agent it was paid to, or to ``house:fi
 """
 
 from domain.context import Recorder, TickContext
-from domain.rules import investigations, prison
+from domain.rules import investigations, prison, reputation
 from domain.state import HOUSE_FINES, SEC_AGENT_ID, Case
 from domain.units import BPS, DOLLAR
 from schemas import events as ev
@@ -28,13 +30,9 @@ FINE_BPS = 1_000  # 10% of equity
 MIN_FINE = 1_000 * DOLLAR
 WHISTLEBLOWER_SHARE_PCT = 20
 BASELESS_REPUTATION = 10
-DEFAULT_REPUTATION = 50
+VERDICT_REPUTATION = {Verdict.CONVICTED: 20, Verdict.SETTLED: 10}  # what the suspect loses
+DEFAULT_REPUTATION = reputation.START
 NO_ROLL = -1
-
-
-def _reputation(rec: Recorder, agent_id: str) -> int:
-    account = rec.world.accounts[agent_id]
-    return int(getattr(account, "reputation", DEFAULT_REPUTATION))
 
 
 def verdict_for(strength: int, reputation: int, roll: int) -> Verdict:
@@ -59,7 +57,7 @@ def try_case(rec: Recorder, ctx: TickContext, case: Case) -> None:
     world = rec.world
     suspect = world.accounts[case.suspect_id]
     roll = ctx.rng.randrange(100)
-    verdict = verdict_for(case.strength, _reputation(rec, case.suspect_id), roll)
+    verdict = verdict_for(case.strength, suspect.reputation, roll)
     priors = world.convictions.get(case.suspect_id, 0)
     fine = fine_for(world.equity(suspect), priors, verdict)
     fled = suspect.status is AgentStatus.FLED
@@ -117,7 +115,9 @@ def close(
             rec.emit(ev.RewardPaid(tick=rec.tick, case_id=case_id, agent_id=agent_id, amount=share))
     if verdict in (Verdict.ACQUITTED, Verdict.DISMISSED):
         for agent_id in whistleblowers:
-            _baseless(rec, agent_id, case_id)
+            reputation.adjust(
+                rec, agent_id, -BASELESS_REPUTATION, f"baseless accusation, case {case_id}"
+            )
     if escrow:
         to = HOUSE_FINES if investigator == SEC_AGENT_ID else investigator
         rec.emit(ev.EscrowReleased(tick=rec.tick, case_id=case_id, to=to, amount=escrow))
@@ -130,13 +130,10 @@ def close(
                 reason=f"case {case_id} {verdict.value}",
             )
         )
+    if verdict in VERDICT_REPUTATION:
+        reputation.adjust(rec, suspect.agent_id, -VERDICT_REPUTATION[verdict], verdict.value)
     if ticks:
         prison.imprison(rec, suspect, case_id, ticks, f"convicted in case {case_id}")
-
-
-def _baseless(rec: Recorder, agent_id: str, case_id: int) -> None:
-    """A baseless accusation costs reputation (rules v2 reputation, domain/rules/social)."""
-    _ = (rec, agent_id, case_id, BASELESS_REPUTATION)
 
 
 def hold_court(rec: Recorder, ctx: TickContext) -> None:

@@ -76,7 +76,8 @@ def _open(rec: Recorder, account: Account, c: cmd.OpenCase) -> None:
 def subpoenaed(world: World, suspect_id: str) -> ev.EvidenceRefs:
     """What a subpoena finds of ``suspect_id`` in what the world keeps."""
     account = world.accounts[suspect_id]
-    return ev.EvidenceRefs(order_ids=list(account.open_orders))
+    messages = [m.message_id for m in world.messages if suspect_id in (m.sender, m.target)]
+    return ev.EvidenceRefs(message_ids=messages, order_ids=list(account.open_orders))
 
 
 def _subpoena(rec: Recorder, account: Account, c: cmd.Subpoena, case: Case) -> None:

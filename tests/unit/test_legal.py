@@ -629,3 +629,41 @@ def test_a_restored_world_keeps_its_cases_and_decides_identically(ticks: int) ->
     for _ in range(60):
         a, b = m.run(), copy.run()
         assert [e.model_dump_json() for e in a] == [e.model_dump_json() for e in b]
+
+
+def test_a_baseless_accusation_costs_the_whistleblower_reputation() -> None:
+    m = market()
+    m.run(cmd.Whistleblow(command_id=cid(), agent_id="wb", target_agent_id="honest", evidence="?"))
+    events: list[ev.EventBase] = []
+    for _ in range(investigations.CASE_LAPSE_TICKS):
+        events.extend(m.run())
+    (verdict,) = of(events, ev.VerdictReached)
+    assert verdict.verdict is Verdict.DISMISSED  # type: ignore[attr-defined]
+    (moved,) = of(events, ev.ReputationChanged)
+    assert moved.agent_id == "wb"  # type: ignore[attr-defined]
+    assert m.world.accounts["wb"].reputation == 50 - courts.BASELESS_REPUTATION
+
+
+def test_a_conviction_costs_the_convict_reputation() -> None:
+    _, _, events = first_seed_with(Verdict.CONVICTED)
+    (moved,) = [e for e in of(events, ev.ReputationChanged) if e.agent_id == "crook"]  # type: ignore[attr-defined]
+    assert moved.delta == -courts.VERDICT_REPUTATION[Verdict.CONVICTED]  # type: ignore[attr-defined]
+
+
+def test_a_subpoena_names_the_suspects_messages() -> None:
+    m = market()
+    m.run(
+        cmd.SendMessage(command_id=cid(), agent_id="crook", target_agent_id="ceo", content="sell")
+    )
+    m.run(
+        cmd.OpenCase(
+            command_id=cid(),
+            agent_id="inv",
+            target_agent_id="crook",
+            offence=Offence.INSIDER_TRADING,
+            reason="tipped",
+        )
+    )
+    events = m.run(cmd.Subpoena(command_id=cid(), agent_id="inv", case_id=1))
+    (evidence,) = of(events, ev.EvidenceAdded)
+    assert evidence.refs.message_ids == [m.world.messages[0].message_id]  # type: ignore[attr-defined]
