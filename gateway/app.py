@@ -25,6 +25,7 @@ from gateway.actions import ActionService
 from gateway.auth import Authenticator
 from gateway.deps import GatewayDeps
 from gateway.errors import (
+    Forbidden,
     NotFound,
     PayloadTooLarge,
     ServiceUnavailable,
@@ -39,10 +40,12 @@ from gateway.models import (
     ActionStatus,
     AgentList,
     AgentPublic,
+    AllianceList,
     Bar,
     FailingTask,
     History,
     LeaderboardOut,
+    MessageList,
     NewsList,
     NotReady,
     PortfolioOut,
@@ -277,6 +280,31 @@ class Gateway:
         limit = int_param(request, "limit", 50, 1, 500)
         entries = await queries.leaderboard(self.db, self.season, builtin=builtin, limit=limit)
         return model_response(LeaderboardOut(entries=entries))
+
+    async def messages(self, request: Request) -> Response:
+        """The messages delivered to the caller: its own key only (403 for another's)."""
+        agent_id = self._agent_path(request)
+        caller = await self.auth.required(request)
+        if caller != agent_id:
+            raise Forbidden("messages are private to the agent they were sent to")
+        since = query_value(request, "since_tick")
+        since_tick = int_param(request, "since_tick", 0, 0, 2**32 - 1) if since else None
+        limit = int_param(request, "limit", 50, 1, 500)
+        rows = await queries.messages(
+            self.db, self.season, agent_id, since_tick=since_tick, limit=limit
+        )
+        return model_response(MessageList(messages=rows))
+
+    async def alliances(self, request: Request) -> Response:
+        member = query_value(request, "agent_id")
+        if member is not None and not _AGENT.match(member):
+            raise _bad_query("agent_id", "an agent id")
+        dissolved = bool_param(request, "include_dissolved", False)
+        limit = int_param(request, "limit", 100, 1, 500)
+        rows = await queries.alliances(
+            self.db, self.season, agent_id=member, include_dissolved=dissolved, limit=limit
+        )
+        return model_response(AllianceList(alliances=rows))
 
     def _agent_path(self, request: Request) -> str:
         agent_id = str(request.path_params["agent_id"])
@@ -548,6 +576,7 @@ def _public(view: queries.AgentView) -> AgentPublic:
         builtin=view.builtin,
         strategy=view.strategy,
         registered_tick=view.registered_tick,
+        reputation=view.reputation,
     )
 
 
@@ -570,6 +599,8 @@ def create_app(deps: GatewayDeps) -> Starlette:
         Route(f"{v1}/agents", gw.agents),
         Route(f"{v1}/agents/{{agent_id}}", gw.agent),
         Route(f"{v1}/agents/{{agent_id}}/portfolio", gw.portfolio),
+        Route(f"{v1}/agents/{{agent_id}}/messages", gw.messages),
+        Route(f"{v1}/alliances", gw.alliances),
         Route(f"{v1}/leaderboard", gw.leaderboard),
         Route(f"{v1}/market/stocks", gw.stocks),
         Route(f"{v1}/market/stocks/{{symbol}}", gw.stock),

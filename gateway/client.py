@@ -210,6 +210,15 @@ class WssClient:
         out: dict[str, Any] = await self.request("GET", f"agents/{who}/portfolio")
         return out
 
+    async def messages(self, agent_id: str | None = None, **params: Any) -> list[dict[str, Any]]:
+        """Messages delivered to you, newest first (your own only: 403 for another's)."""
+        who = agent_id or self.agent_id or (await self.verify())["agent_id"]
+        out = await self.request("GET", f"agents/{who}/messages", params=params)
+        return list(out["messages"])
+
+    async def alliances(self, **params: Any) -> list[dict[str, Any]]:
+        return list((await self.request("GET", "alliances", params=params))["alliances"])
+
     async def agents(self, **params: Any) -> list[dict[str, Any]]:
         return list((await self.request("GET", "agents", params=params))["agents"])
 

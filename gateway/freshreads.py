@@ -64,6 +64,7 @@ def live_agent(live: LiveWorld, agent_id: str) -> AgentPublic | None:
         builtin=account.builtin,
         strategy=account.strategy if account.builtin else None,
         registered_tick=live.registered_tick.get(agent_id, 0),
+        reputation=account.reputation,
         as_of_tick=live.tick,
         as_of_seq=live.seq,
     )

@@ -12,8 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from projections.relational.queries import (
     ActionOutcome,
+    AllianceView,
     HoldingView,
     LeaderboardEntry,
+    MessageView,
     NewsItem,
     OrderView,
     StockView,
@@ -28,6 +30,7 @@ __all__ = [
     "ActionsAccepted",
     "AgentList",
     "AgentPublic",
+    "AllianceList",
     "Bar",
     "BookLevel",
     "ErrorBody",
@@ -35,6 +38,7 @@ __all__ = [
     "Freshness",
     "History",
     "LeaderboardOut",
+    "MessageList",
     "NewsList",
     "OrderBook",
     "PortfolioOut",
@@ -142,6 +146,7 @@ class AgentPublic(Freshness):
     builtin: bool
     strategy: str | None
     registered_tick: int
+    reputation: int = Field(50, description="public, 0..100; every agent starts at 50")
 
 
 class AgentList(Body):
@@ -302,6 +307,18 @@ class LeaderboardOut(Body):
 
 class NewsList(Body):
     news: list[NewsItem]
+
+
+class MessageList(Body):
+    """Messages delivered to the agent, newest first (owner only)."""
+
+    messages: list[MessageView]
+
+
+class AllianceList(Body):
+    """Alliances in the order they formed; dissolved ones with ``include_dissolved``."""
+
+    alliances: list[AllianceView]
 
 
 class SeasonList(Body):

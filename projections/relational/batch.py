@@ -14,6 +14,8 @@ from projections.base import Sequenced
 from schemas.events import (
     AgentBankrupted,
     AgentStatusChanged,
+    AllianceDissolved,
+    AllianceFormed,
     BorrowFeeCharged,
     Event,
     MarginCalled,
@@ -22,6 +24,7 @@ from schemas.events import (
     OrderExpired,
     OrderTriggered,
     PositionChanged,
+    ReputationChanged,
     TradeExecuted,
 )
 
@@ -36,6 +39,7 @@ class BatchKeys:
 
     agents: set[str] = field(default_factory=set)
     orders: set[int] = field(default_factory=set)
+    alliances: set[str] = field(default_factory=set)  # "<member_a>/<member_b>"
 
 
 def collect_keys(batch: Iterable[Sequenced]) -> BatchKeys:
@@ -58,9 +62,13 @@ def collect_keys(batch: Iterable[Sequenced]) -> BatchKeys:
                 AgentBankrupted,
                 MarginCalled,
                 MarginCallMet,
+                ReputationChanged,
             ),
         ):
             keys.agents.add(ev.agent_id)
+        elif isinstance(ev, (AllianceFormed, AllianceDissolved)):
+            first, second = sorted((ev.agent_id, ev.target_agent_id))
+            keys.alliances.add(f"{first}/{second}")
     return keys
 
 
@@ -74,13 +82,17 @@ class BatchState:
     orders: dict[int, Row]
     companies: dict[str, Row]  # all of the season's companies
     world: Row | None
+    alliances: dict[str, Row] = field(default_factory=dict)
     loaded_orders: set[int] = field(default_factory=set)  # orders that already had a row
     dirty_agents: dict[str, None] = field(default_factory=dict)
     dirty_holdings: dict[tuple[str, str], None] = field(default_factory=dict)
     dirty_orders: dict[int, None] = field(default_factory=dict)
     dirty_companies: dict[str, None] = field(default_factory=dict)
     dirty_world: bool = False
+    dirty_alliances: dict[str, None] = field(default_factory=dict)
     trades: list[Row] = field(default_factory=list)
+    messages: list[Row] = field(default_factory=list)
+    rumors: list[Row] = field(default_factory=list)
     actions: list[Row] = field(default_factory=list)
     news: list[Row] = field(default_factory=list)
 

@@ -14,6 +14,7 @@ from projections.base import Sequenced
 from projections.relational.batch import BatchKeys, BatchState, Row, collect_keys
 from projections.relational.fold_market import MARKET_HANDLERS
 from projections.relational.fold_season import SEASON_HANDLERS
+from projections.relational.fold_social import SOCIAL_HANDLERS
 from projections.relational.outcomes import outcome_of
 
 __all__ = ["BatchKeys", "BatchState", "Row", "collect_keys", "fold"]
@@ -21,6 +22,7 @@ __all__ = ["BatchKeys", "BatchState", "Row", "collect_keys", "fold"]
 _HANDLERS: dict[type[Any], Callable[[BatchState, int, Any], None]] = {
     **SEASON_HANDLERS,
     **MARKET_HANDLERS,
+    **SOCIAL_HANDLERS,
 }
 
 

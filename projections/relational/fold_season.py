@@ -124,6 +124,7 @@ def _agent_row(
         "strategy": strategy,
         "margin_call_deadline": None,
         "updated_tick": tick,
+        "reputation": 50,  # every agent starts at 50 (domain/rules/reputation.py)
     }
 
 

@@ -14,13 +14,16 @@ __all__ = [
     "LEADERBOARD_VIEW_SQL",
     "Action",
     "Agent",
+    "Alliance",
     "Base",
     "Company",
     "Holding",
     "Investigation",
+    "Message",
     "News",
     "Order",
     "ProjectionPosition",
+    "Rumor",
     "Trade",
     "WorldState",
     "leaderboard",
@@ -59,6 +62,7 @@ class Agent(Base):
     strategy: Mapped[str | None] = mapped_column(String(32))
     margin_call_deadline: Mapped[int | None] = mapped_column(BigInteger)
     updated_tick: Mapped[int] = mapped_column(BigInteger)
+    reputation: Mapped[int] = mapped_column(Integer, server_default="50")  # public, 0..100
 
 
 class Company(Base):
@@ -171,6 +175,50 @@ class Investigation(Base):
     closed_tick: Mapped[int | None] = mapped_column(BigInteger)
     fine: Mapped[int | None] = mapped_column(BigInteger)
     sentence_ticks: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Message(Base):
+    """Every delivered MESSAGE (rules version 2): private to its two agents."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index(None, "season_id", "target_id", "message_id"),)
+    season_id: Mapped[str] = mapped_column(SEASON, primary_key=True)
+    message_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    tick: Mapped[int] = mapped_column(BigInteger)
+    sender_id: Mapped[str] = mapped_column(ID)
+    target_id: Mapped[str] = mapped_column(ID)
+    content: Mapped[str] = mapped_column(Text)
+
+
+class Alliance(Base):
+    """An alliance (rules version 2): ``alliance_id`` is ``<member_a>/<member_b>``, the
+    two members in sorted order; a re-formed alliance reuses its row."""
+
+    __tablename__ = "alliances"
+    season_id: Mapped[str] = mapped_column(SEASON, primary_key=True)
+    alliance_id: Mapped[str] = mapped_column(String(130), primary_key=True)
+    member_a: Mapped[str] = mapped_column(ID)
+    member_b: Mapped[str] = mapped_column(ID)
+    proposer_id: Mapped[str] = mapped_column(ID)
+    status: Mapped[str] = mapped_column(String(16))  # active|dissolved
+    formed_tick: Mapped[int] = mapped_column(BigInteger)
+    dissolved_tick: Mapped[int | None] = mapped_column(BigInteger)
+    dissolved_by: Mapped[str | None] = mapped_column(ID)
+
+
+class Rumor(Base):
+    """Every published RUMOR (rules version 2), with its scored sentiment."""
+
+    __tablename__ = "rumors"
+    season_id: Mapped[str] = mapped_column(SEASON, primary_key=True)
+    rumor_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    tick: Mapped[int] = mapped_column(BigInteger)
+    agent_id: Mapped[str] = mapped_column(ID)
+    symbol: Mapped[str] = mapped_column(String(8))
+    content: Mapped[str] = mapped_column(Text)
+    sentiment: Mapped[int] = mapped_column(Integer)
+    weight_pct: Mapped[int] = mapped_column(Integer)
+    impulse_bps: Mapped[int] = mapped_column(Integer)
 
 
 class News(Base):

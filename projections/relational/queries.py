@@ -15,22 +15,28 @@ from projections.relational.models import leaderboard as leaderboard_view
 from projections.relational.tables import (
     ACTIONS,
     AGENTS,
+    ALLIANCES,
     COMPANIES,
     HOLDINGS,
+    MESSAGES,
     NEWS,
     ORDERS,
     POSITIONS,
+    RUMORS,
     TRADES,
     WORLD,
 )
 from projections.relational.views import (
     ActionOutcome,
     AgentView,
+    AllianceView,
     HoldingView,
     LeaderboardEntry,
+    MessageView,
     NewsItem,
     OrderView,
     Portfolio,
+    RumorView,
     StockDetail,
     StockView,
     TradeView,
@@ -41,26 +47,32 @@ from projections.visibility import public_company
 __all__ = [
     "ActionOutcome",
     "AgentView",
+    "AllianceView",
     "HoldingView",
     "LeaderboardEntry",
+    "MessageView",
     "NewsItem",
     "OrderView",
     "Portfolio",
+    "RumorView",
     "StockDetail",
     "StockView",
     "TradeView",
     "WorldStatus",
     "action_outcome",
     "agent_by_key_hash",
+    "alliances",
     "get_agent",
     "leaderboard",
     "list_agents",
     "list_stocks",
+    "messages",
     "news",
     "open_orders",
     "portfolio",
     "projection_position",
     "recent_trades",
+    "rumors",
     "stock_detail",
     "world_status",
 ]
@@ -264,6 +276,53 @@ async def news(
         stmt = stmt.where(NEWS.c.tick >= since_tick)
     stmt = stmt.order_by(NEWS.c.seq.desc()).limit(limit)
     return [NewsItem.model_validate(r) for r in await _all(engine, stmt)]
+
+
+async def messages(
+    engine: AsyncEngine,
+    season_id: str,
+    agent_id: str,
+    *,
+    since_tick: int | None = None,
+    limit: int = 50,
+) -> list[MessageView]:
+    """Messages to ``agent_id``, newest first."""
+    stmt = select(MESSAGES).where(
+        MESSAGES.c.season_id == season_id, MESSAGES.c.target_id == agent_id
+    )
+    if since_tick is not None:
+        stmt = stmt.where(MESSAGES.c.tick >= since_tick)
+    stmt = stmt.order_by(MESSAGES.c.message_id.desc()).limit(limit)
+    return [MessageView.model_validate(r) for r in await _all(engine, stmt)]
+
+
+async def alliances(
+    engine: AsyncEngine,
+    season_id: str,
+    *,
+    agent_id: str | None = None,
+    include_dissolved: bool = False,
+    limit: int = 100,
+) -> list[AllianceView]:
+    """Alliances, in the order they formed (then by id)."""
+    stmt = select(ALLIANCES).where(ALLIANCES.c.season_id == season_id)
+    if agent_id is not None:
+        stmt = stmt.where((ALLIANCES.c.member_a == agent_id) | (ALLIANCES.c.member_b == agent_id))
+    if not include_dissolved:
+        stmt = stmt.where(ALLIANCES.c.status == "active")
+    stmt = stmt.order_by(ALLIANCES.c.formed_tick, ALLIANCES.c.alliance_id).limit(limit)
+    return [AllianceView.model_validate(r) for r in await _all(engine, stmt)]
+
+
+async def rumors(
+    engine: AsyncEngine, season_id: str, *, symbol: str | None = None, limit: int = 50
+) -> list[RumorView]:
+    """Newest first."""
+    stmt = select(RUMORS).where(RUMORS.c.season_id == season_id)
+    if symbol is not None:
+        stmt = stmt.where(RUMORS.c.symbol == symbol)
+    stmt = stmt.order_by(RUMORS.c.rumor_id.desc()).limit(limit)
+    return [RumorView.model_validate(r) for r in await _all(engine, stmt)]
 
 
 async def world_status(engine: AsyncEngine, season_id: str) -> WorldStatus | None:

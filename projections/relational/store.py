@@ -24,11 +24,14 @@ from projections.relational.models import (
 from projections.relational.tables import (
     ACTIONS,
     AGENTS,
+    ALLIANCES,
     COMPANIES,
     HOLDINGS,
+    MESSAGES,
     NEWS,
     ORDERS,
     POSITIONS,
+    RUMORS,
     TRADES,
     WORLD,
 )
@@ -140,6 +143,7 @@ class RelationalProjection:
         orders = await read_rows(conn, ORDERS, season, "order_id", sorted(keys.orders))
         companies = await read_rows(conn, COMPANIES, season)
         world = await read_rows(conn, WORLD, season)
+        alliances = await read_rows(conn, ALLIANCES, season, "alliance_id", sorted(keys.alliances))
         return BatchState(
             season_id=self.season_id,
             agents={r["agent_id"]: r for r in agents},
@@ -148,6 +152,7 @@ class RelationalProjection:
             loaded_orders={r["order_id"] for r in orders},
             companies={r["symbol"]: r for r in companies},
             world=world[0] if world else None,
+            alliances={r["alliance_id"]: r for r in alliances},
         )
 
     async def _write(self, conn: AsyncConnection, st: BatchState) -> None:
@@ -157,6 +162,7 @@ class RelationalProjection:
             (HOLDINGS, [st.holdings[k] for k in st.dirty_holdings]),
             (ORDERS, [st.orders[k] for k in st.dirty_orders if k in st.loaded_orders]),
             (WORLD, [st.world] if st.dirty_world and st.world is not None else []),
+            (ALLIANCES, [st.alliances[k] for k in st.dirty_alliances]),
         ]
         for table, rows in changed:
             await write_rows(conn, table, rows, upsert=True)
@@ -165,5 +171,12 @@ class RelationalProjection:
         born = [st.orders[k] for k in st.dirty_orders if k not in st.loaded_orders]
         await write_rows(conn, ORDERS, born, upsert=False)
         # Append-only tables: the position check already guarantees these rows are new.
-        for table, rows in ((TRADES, st.trades), (ACTIONS, st.actions), (NEWS, st.news)):
+        appended = (
+            (TRADES, st.trades),
+            (ACTIONS, st.actions),
+            (NEWS, st.news),
+            (MESSAGES, st.messages),
+            (RUMORS, st.rumors),
+        )
+        for table, rows in appended:
             await write_rows(conn, table, rows, upsert=False)

@@ -5,11 +5,14 @@ from sqlalchemy import Table
 from projections.relational.models import (
     Action,
     Agent,
+    Alliance,
     Company,
     Holding,
+    Message,
     News,
     Order,
     ProjectionPosition,
+    Rumor,
     Trade,
     WorldState,
 )
@@ -24,3 +27,6 @@ ACTIONS: Table = Action.__table__  # type: ignore[assignment]
 NEWS: Table = News.__table__  # type: ignore[assignment]
 WORLD: Table = WorldState.__table__  # type: ignore[assignment]
 POSITIONS: Table = ProjectionPosition.__table__  # type: ignore[assignment]
+MESSAGES: Table = Message.__table__  # type: ignore[assignment]
+ALLIANCES: Table = Alliance.__table__  # type: ignore[assignment]
+RUMORS: Table = Rumor.__table__  # type: ignore[assignment]

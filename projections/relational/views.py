@@ -10,11 +10,14 @@ from pydantic import BaseModel, ConfigDict
 __all__ = [
     "ActionOutcome",
     "AgentView",
+    "AllianceView",
     "HoldingView",
     "LeaderboardEntry",
+    "MessageView",
     "NewsItem",
     "OrderView",
     "Portfolio",
+    "RumorView",
     "StockDetail",
     "StockView",
     "TradeView",
@@ -40,6 +43,7 @@ class AgentView(View):
     builtin: bool
     strategy: str | None
     margin_call_deadline: int | None
+    reputation: int = 50
 
 
 class HoldingView(View):
@@ -163,3 +167,33 @@ class WorldStatus(View):
     status: str
     ended_reason: str | None
     last_state_hash: str | None
+
+
+class MessageView(View):
+    message_id: int
+    tick: int
+    sender_id: str
+    target_id: str
+    content: str
+
+
+class AllianceView(View):
+    alliance_id: str
+    member_a: str
+    member_b: str
+    proposer_id: str
+    status: str
+    formed_tick: int
+    dissolved_tick: int | None
+    dissolved_by: str | None
+
+
+class RumorView(View):
+    rumor_id: int
+    tick: int
+    agent_id: str
+    symbol: str
+    content: str
+    sentiment: int
+    weight_pct: int
+    impulse_bps: int
