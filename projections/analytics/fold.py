@@ -17,15 +17,22 @@ from projections.analytics.book import BOOK_EVENT_TYPES, Account, AgentBook
 from projections.base import Sequenced
 from schemas.config import SeasonConfig
 from schemas.events import (
+    AllianceDeclined,
+    AllianceDissolved,
+    AllianceFormed,
+    AllianceProposed,
     BarClosed,
     BorrowFeeCharged,
     Event,
     MarginCalled,
     MarginCallMet,
+    MessageDelivered,
     OrderAccepted,
     OrderTriggered,
     PositionChanged,
     PositionLiquidated,
+    ReputationChanged,
+    RumorPublished,
     SocialActionRecorded,
     TickClosed,
     TradeExecuted,
@@ -78,6 +85,18 @@ def typed_columns(event: Event) -> tuple[str, str, str, int | None, int | None]:
                 event.amount,
                 None,
             )
+        case (
+            MessageDelivered()
+            | AllianceProposed()
+            | AllianceDeclined()
+            | AllianceFormed()
+            | AllianceDissolved()
+        ):
+            return "", event.agent_id, event.target_agent_id, None, None
+        case RumorPublished():  # the price column holds the rumor's sentiment
+            return event.symbol, event.agent_id, "", event.sentiment, None
+        case ReputationChanged():  # the price column holds the reputation after
+            return "", event.agent_id, "", event.reputation, None
         case _:
             symbol = getattr(event, "symbol", None)
             agent_id = getattr(event, "agent_id", None)

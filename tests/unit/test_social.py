@@ -15,6 +15,7 @@ from domain import World, context_for, restore, snapshot, step
 from domain.rules import alliances, messages, reputation, rumors, sentiment
 from domain.rules.alliances import allies_of
 from domain.state import MESSAGE_WINDOW, RUMOR_WINDOW, alliance_key
+from projections.analytics.fold import typed_columns
 from schemas import commands as cmd
 from schemas import events as ev
 from schemas import limits
@@ -322,3 +323,22 @@ def test_a_message_too_long_is_refused_before_the_domain() -> None:
     raw = message("a", "b", "x").model_dump_json().replace('"x"', '"' + "x" * 501 + '"')
     with pytest.raises(ValidationError):
         cmd.parse_command(raw.encode())
+
+
+def test_the_analytics_events_table_names_both_parties_of_a_social_event() -> None:
+    message_event = ev.MessageDelivered(
+        tick=3, command_id="m", agent_id="a", target_agent_id="b", message_id=1, content="x"
+    )
+    assert typed_columns(message_event) == ("", "a", "b", None, None)
+    published = ev.RumorPublished(
+        tick=3,
+        command_id="r",
+        agent_id="a",
+        rumor_id=1,
+        symbol="APEX",
+        content="up",
+        sentiment=20,
+        weight_pct=100,
+        impulse_bps=60,
+    )
+    assert typed_columns(published) == ("APEX", "a", "", 20, None)
