@@ -393,6 +393,68 @@ class TestRelationalContract:
         assert [n.kind for n in items] == ["earnings"]
         assert "beats" in items[0].headline
 
+    async def test_social_rows(
+        self, engine: AsyncEngine, proj: RelationalProjection, season: str
+    ) -> None:
+        """Messages, alliances (formed in one batch, dissolved in a later one, so the row
+        is loaded back), rumors with their news, and reputation on the agent."""
+        base = season_events()
+        n = len(base)
+        social: list[ev.EventBase] = [
+            ev.MessageDelivered(
+                tick=4, command_id="m1", agent_id="alice", target_agent_id="bob",
+                message_id=1, content="nul\x00 ok",
+            ),
+            ev.AllianceProposed(
+                tick=4, command_id="p1", agent_id="alice", target_agent_id="bob",
+                proposal="team", expires_tick=64,
+            ),
+            ev.AllianceFormed(
+                tick=5, command_id="p2", agent_id="bob", target_agent_id="alice", proposal="ok"
+            ),
+            ev.RumorPublished(
+                tick=5, command_id="r1", agent_id="bob", rumor_id=1, symbol="APEX",
+                content="APEX will soar", sentiment=60, weight_pct=100, impulse_bps=180,
+            ),
+            ev.ReputationChanged(tick=5, agent_id="bob", delta=-2, reputation=48, cause="RUMOR"),
+        ]  # fmt: skip
+        later: list[ev.EventBase] = [
+            ev.AllianceDissolved(tick=6, command_id="d1", agent_id="alice", target_agent_id="bob"),
+        ]
+        await proj.apply(base)
+        await proj.apply([Sequenced(n + 1 + i, e) for i, e in enumerate(social)])  # type: ignore[arg-type]
+        (alliance,) = await q.alliances(engine, season)
+        assert (alliance.alliance_id, alliance.proposer_id, alliance.formed_tick) == (
+            "alice/bob",
+            "alice",
+            5,
+        )
+        await proj.apply([Sequenced(n + 1 + len(social), later[0])])  # type: ignore[arg-type]
+        assert await q.alliances(engine, season) == []
+        (ended,) = await q.alliances(engine, season, agent_id="bob", include_dissolved=True)
+        assert (ended.status, ended.formed_tick, ended.dissolved_tick, ended.dissolved_by) == (
+            "dissolved",
+            5,
+            6,
+            "alice",
+        )
+        (message,) = await q.messages(engine, season, "bob")
+        assert (message.sender_id, message.content) == ("alice", "nul\ufffd ok")
+        assert await q.messages(engine, season, "alice") == []
+        (rumor,) = await q.rumors(engine, season, symbol="APEX")
+        assert (rumor.agent_id, rumor.sentiment, rumor.impulse_bps) == ("bob", 60, 180)
+        bob = await q.get_agent(engine, season, "bob")
+        assert bob is not None
+        assert bob.reputation == 48
+        alice = await q.get_agent(engine, season, "alice")
+        assert alice is not None
+        assert alice.reputation == 50
+        kinds = [n.kind for n in await q.news(engine, season)]
+        assert kinds[:3] == ["alliance", "rumor", "alliance"]
+        outcome = await q.action_outcome(engine, season, "bob", "p2")
+        assert outcome is not None
+        assert outcome.event_type == "AllianceFormed"
+
     async def test_action_outcomes(
         self, engine: AsyncEngine, proj: RelationalProjection, season: str
     ) -> None:
