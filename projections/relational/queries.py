@@ -182,7 +182,13 @@ async def leaderboard(
     ``rank`` is within that group, ``overall_rank`` among everyone.
     """
     stmt = (
-        select(LEADERBOARD)
+        select(LEADERBOARD, AGENTS.c.reputation)
+        .join_from(
+            LEADERBOARD,
+            AGENTS,
+            (AGENTS.c.season_id == LEADERBOARD.c.season_id)
+            & (AGENTS.c.agent_id == LEADERBOARD.c.agent_id),
+        )
         .where(LEADERBOARD.c.season_id == season_id, LEADERBOARD.c.builtin.is_(builtin))
         .order_by(LEADERBOARD.c.rank, LEADERBOARD.c.agent_id)
         .limit(limit)

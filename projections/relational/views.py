@@ -75,6 +75,7 @@ class LeaderboardEntry(View):
     holdings_value: int
     net_worth: int
     return_bps: int
+    reputation: int = 50  # public, 0..100 (rules version 2)
 
 
 class StockView(View):

@@ -449,6 +449,8 @@ class TestRelationalContract:
         alice = await q.get_agent(engine, season, "alice")
         assert alice is not None
         assert alice.reputation == 50
+        ranked = {e.agent_id: e.reputation for e in await q.leaderboard(engine, season)}
+        assert ranked == {"alice": 50, "bob": 48}  # public on the leaderboard rows too
         kinds = [n.kind for n in await q.news(engine, season)]
         assert kinds[:3] == ["alliance", "rumor", "alliance"]
         outcome = await q.action_outcome(engine, season, "bob", "p2")
