@@ -2,15 +2,16 @@
 
 The event log is the record; the command log plus each ``TickClosed``'s command range is
 the input. Replaying the input must give back the record byte for byte, including every
-state hash. ``rebuild`` folds the record alone, to reach the state at any tick.
+state hash. ``rebuild`` folds the record alone (replayer.fold), to reach any tick.
 """
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from domain import context_for, evolve, step
+from domain import context_for, step
 from domain.rules.versions import RULE_SETS, UnknownRulesVersion
 from domain.state import World
+from replayer.fold import fold
 from schemas import events as ev
 from schemas.events import parse_event
 from wss.seasonlog import SeasonLog
@@ -80,13 +81,5 @@ async def verify(log: SeasonLog) -> Verdict:
 
 
 async def rebuild(log: SeasonLog, until_tick: int | None = None) -> World:
-    """The world as it was at the close of ``until_tick`` (default: the last tick)."""
-    world = World()
-    stream = log.streams.event_stream
-    async for page in log.read(stream, 1, await log.last_seq(stream)):
-        for msg in page:
-            event = parse_event(msg.data)
-            if until_tick is not None and event.tick > until_tick:
-                return world
-            evolve(world, event)
-    return world
+    """The world as it was at the close of ``until_tick`` (default: the last whole tick)."""
+    return (await fold(log, until_tick=until_tick)).world

@@ -60,6 +60,10 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
         # Importing the gateway costs seconds: the other commands must not pay for it.
         sub.add_parser("agent", help="run an example agent against a gateway")
 
+    from wss import replaycli  # noqa: PLC0415 - light: its commands import what they use
+
+    replaycli.add_parsers(sub)
+
     bench = sub.add_parser("bench", help="benchmarks; each prints one JSON line with --json")
     bench.add_argument(
         "what",
@@ -105,6 +109,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             for path in write_schemas(args.out):
                 print(f"wrote {path}")
             return 0
+        if args.command in ("replay", "season"):
+            from wss import replaycli  # noqa: PLC0415
+
+            return replaycli.run(args, settings)
         if args.command == "bench":
             from wss.bench import run_bench  # noqa: PLC0415
 

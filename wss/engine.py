@@ -9,10 +9,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from domain import context_for, evolve, step
+from domain import context_for, step
 from domain.state import World
+from replayer.fold import fold
 from schemas import events as ev
-from schemas.events import parse_event
 from wss.commandfeed import CommandFeed
 from wss.errors import Diverged, WssError
 from wss.eventstore.jetstream import StoredMsg
@@ -90,27 +90,20 @@ class Engine:
         return self.log.season
 
     async def recover(self) -> None:
-        """Rebuild the world from the latest snapshot plus the events after it."""
+        """Rebuild the world from the latest snapshot plus the whole ticks after it (the
+        replayer's fold); a half-published tail is kept to be re-run and checked."""
         snap = await self.snapshots.latest(self.season) if self.snapshots else None
-        world, start = (snap.world, snap.event_seq + 1) if snap else (World(), 1)
-        self.last_hash = snap.last_hash if snap else ""
+        folded = await fold(
+            self.log,
+            world=snap.world if snap else None,
+            after_seq=snap.event_seq if snap else 0,
+            last_hash=snap.last_hash if snap else "",
+        )
         self.snapshot_seq = snap.event_seq if snap else 0
-        last = await self.log.last_seq(self.log.streams.event_stream)
-        pending: list[tuple[StoredMsg, ev.EventBase]] = []
-        async for page in self.log.read(self.log.streams.event_stream, start, last):
-            for msg in page:
-                event = parse_event(msg.data)
-                if isinstance(event, ev.TickClosed):
-                    for _, decided in pending:
-                        evolve(world, decided)
-                    evolve(world, event)
-                    pending.clear()
-                    self.last_hash = event.state_hash
-                else:
-                    pending.append((msg, event))
-        self.world, self.event_seq = world, last
-        self.last_cut = world.last_command_seq
-        self.partial = [msg for msg, _ in pending]
+        self.world, self.event_seq = folded.world, folded.event_seq
+        self.last_hash = folded.last_hash
+        self.last_cut = folded.world.last_command_seq
+        self.partial = folded.partial
         await self.feed.start(after_seq=self.last_cut)
 
     async def close(self) -> None:

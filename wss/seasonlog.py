@@ -9,7 +9,7 @@ another writer gets "wrong last sequence" instead of interleaving its events.
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -188,7 +188,9 @@ class SeasonLog:
         info = await self.js.stream_info(stream)
         return int(info.state.last_seq)
 
-    async def read(self, stream: str, start: int, end: int) -> AsyncIterator[list[StoredMsg]]:
+    async def read(
+        self, stream: str, start: int, end: int
+    ) -> AsyncGenerator[list[StoredMsg], None]:
         """Messages with ``start <= seq <= end``, in pages of batched direct gets.
 
         One reply subscription for the whole read and a callback that only appends: per

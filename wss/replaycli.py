@@ -1,0 +1,100 @@
+"""``wss replay ...`` and ``wss season ...``: the researcher's commands (replayer/)."""
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from wss.errors import WssError
+from wss.settings import Settings
+
+COMMANDS = ("replay", "season")
+
+
+def add_parsers(sub: Any) -> None:
+    replay = sub.add_parser("replay", help="a season's world at any tick; counterfactual forks")
+    what = replay.add_subparsers(dest="replay_command", required=True)
+    state = what.add_parser("state", help="the world at the close of a tick, as JSON")
+    state.add_argument("--season", required=True)
+    state.add_argument("--tick", type=int, help="default: the last closed tick")
+    state.add_argument("--agent", help="only this agent's account and orders")
+    state.add_argument("--symbol", help="only this symbol's company, book and orders")
+    fork = what.add_parser("fork", help="a new season: this one's log to a tick, then new rules")
+    fork.add_argument("--season", required=True)
+    fork.add_argument("--at", type=int, required=True, help="the last tick kept as it was")
+    fork.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="e.g. fee_bps=10"
+    )
+    fork.add_argument("--config", type=Path, help="a TOML or JSON file of config changes")
+    fork.add_argument(
+        "--drop-agent", action="append", default=[], metavar="A", help="drop A's commands after T"
+    )
+    fork.add_argument("--json", action="store_true", help="the divergence report as JSON")
+
+    season = sub.add_parser("season", help="share a season: export it to a file, import one")
+    how = season.add_subparsers(dest="season_command", required=True)
+    export = how.add_parser("export", help="both streams and a manifest in one compressed file")
+    export.add_argument("--season", required=True)
+    export.add_argument("--out", type=Path, required=True)
+    imported = how.add_parser("import", help="a season from an exported file, checked first")
+    imported.add_argument("file", type=Path)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "replay" and args.replay_command == "state":
+        return asyncio.run(_state(settings, args))
+    if args.command == "replay" and args.replay_command == "fork":
+        return asyncio.run(_fork(settings, args))
+    if args.command == "season" and args.season_command == "export":
+        return asyncio.run(_export(settings, args))
+    if args.command == "season" and args.season_command == "import":
+        return asyncio.run(_import(settings, args))
+    raise WssError(f"unknown command {args.command}")
+
+
+async def _state(settings: Settings, args: argparse.Namespace) -> int:
+    from replayer.fold import fold  # noqa: PLC0415
+    from replayer.state import world_json  # noqa: PLC0415
+    from wss.bootstrap import nats  # noqa: PLC0415
+    from wss.seasonlog import SeasonLog  # noqa: PLC0415
+
+    async with nats(settings) as conn:
+        log = SeasonLog(conn.nc, args.season)
+        await log.require()
+        if args.tick is not None and args.tick < 0:
+            raise WssError(f"tick {args.tick} is out of range (ticks start at 0)")
+        folded = await fold(log, until_tick=args.tick)
+    world = folded.world
+    if not world.started:
+        raise WssError(f"season {args.season} has no closed tick yet")
+    if args.tick is not None and world.tick < args.tick:
+        raise WssError(
+            f"tick {args.tick} is out of range: season {args.season} has ticks 0..{world.tick}"
+        )
+    if args.agent is not None and args.agent not in world.accounts:
+        raise WssError(f"no agent {args.agent!r} in season {args.season} at tick {world.tick}")
+    if args.symbol is not None and args.symbol not in world.companies:
+        raise WssError(f"no symbol {args.symbol!r} in season {args.season}")
+    body = {
+        "season": args.season,
+        "tick": world.tick,
+        "state_hash": folded.last_hash,
+        "world": world_json(world, agent=args.agent, symbol=args.symbol),
+    }
+    json.dump(body, sys.stdout, separators=(",", ":"))
+    sys.stdout.write("\n")
+    return 0
+
+
+async def _fork(settings: Settings, args: argparse.Namespace) -> int:
+    raise WssError("wss replay fork: not yet")
+
+
+async def _export(settings: Settings, args: argparse.Namespace) -> int:
+    raise WssError("wss season export: not yet")
+
+
+async def _import(settings: Settings, args: argparse.Namespace) -> int:
+    raise WssError("wss season import: not yet")
