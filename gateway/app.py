@@ -44,11 +44,14 @@ from gateway.models import (
     Bar,
     FailingTask,
     History,
+    InvestigationList,
     LeaderboardOut,
     MessageList,
+    MostWanted,
     NewsList,
     NotReady,
     PortfolioOut,
+    PrisonList,
     Ready,
     RegisterRequest,
     SeasonList,
@@ -62,7 +65,8 @@ from gateway.openapi import build_openapi
 from gateway.outcomes import OutcomeIndex
 from gateway.registration import Registrar
 from gateway.tickbudget import TickBudget
-from projections.relational import queries
+from projections.relational import legal_queries, queries
+from projections.relational.legal_queries import CASE_STATUSES
 from schemas import limits
 from wss.seasonlog import list_seasons
 
@@ -305,6 +309,40 @@ class Gateway:
             self.db, self.season, agent_id=member, include_dissolved=dissolved, limit=limit
         )
         return model_response(AllianceList(alliances=rows))
+
+    # -- the legal system (rules v2): public record -------------------------------------------
+
+    async def investigations(self, request: Request) -> Response:
+        status = query_value(request, "status")
+        if status is not None and status not in CASE_STATUSES:
+            raise _bad_query("status", f"one of {', '.join(CASE_STATUSES)}")
+        agent_id = query_value(request, "agent_id")
+        if agent_id is not None and not _AGENT.match(agent_id):
+            raise _bad_query("agent_id", "an agent id")
+        limit = int_param(request, "limit", 100, 1, 500)
+        rows = await legal_queries.investigations(
+            self.db, self.season, status=status, agent_id=agent_id, limit=limit
+        )
+        return model_response(InvestigationList(investigations=rows))
+
+    async def investigation(self, request: Request) -> Response:
+        raw = str(request.path_params["case_id"])
+        case_id = int(raw) if raw.isdigit() and len(raw) <= 18 else 0
+        found = None
+        if case_id >= 1:
+            found = await legal_queries.investigation(self.db, self.season, case_id)
+        if found is None:
+            raise NotFound(f"no investigation {raw!r}", code="unknown_case")
+        return model_response(found)
+
+    async def prison(self, _request: Request) -> Response:
+        prisoners = await legal_queries.prison(self.db, self.season)
+        return model_response(PrisonList(prisoners=prisoners))
+
+    async def most_wanted(self, request: Request) -> Response:
+        limit = int_param(request, "limit", 20, 1, 500)
+        rows = await legal_queries.most_wanted(self.db, self.season, limit=limit)
+        return model_response(MostWanted(wanted=rows))
 
     def _agent_path(self, request: Request) -> str:
         agent_id = str(request.path_params["agent_id"])
@@ -602,6 +640,10 @@ def create_app(deps: GatewayDeps) -> Starlette:
         Route(f"{v1}/agents/{{agent_id}}/messages", gw.messages),
         Route(f"{v1}/alliances", gw.alliances),
         Route(f"{v1}/leaderboard", gw.leaderboard),
+        Route(f"{v1}/legal/investigations", gw.investigations),
+        Route(f"{v1}/legal/investigations/{{case_id}}", gw.investigation),
+        Route(f"{v1}/legal/prison", gw.prison),
+        Route(f"{v1}/legal/most-wanted", gw.most_wanted),
         Route(f"{v1}/market/stocks", gw.stocks),
         Route(f"{v1}/market/stocks/{{symbol}}", gw.stock),
         Route(f"{v1}/market/orderbook/{{symbol}}", gw.orderbook),

@@ -20,6 +20,7 @@ from projections.relational.queries import (
     OrderView,
     StockView,
 )
+from projections.relational.views import InvestigationView, PrisonerView, WantedView
 from schemas import limits
 from schemas.commands import PRINTABLE
 
@@ -37,11 +38,14 @@ __all__ = [
     "FieldError",
     "Freshness",
     "History",
+    "InvestigationList",
     "LeaderboardOut",
     "MessageList",
+    "MostWanted",
     "NewsList",
     "OrderBook",
     "PortfolioOut",
+    "PrisonList",
     "RegisterRequest",
     "RegisterResponse",
     "RegistrableRole",
@@ -323,3 +327,21 @@ class AllianceList(Body):
 
 class SeasonList(Body):
     seasons: list[SeasonOut]
+
+
+class InvestigationList(Body):
+    """Cases of the legal system (rules v2), newest first (evidence: the case's own page)."""
+
+    investigations: list[InvestigationView]
+
+
+class PrisonList(Body):
+    """Who is in prison now, the soonest release first."""
+
+    prisoners: list[PrisonerView]
+
+
+class MostWanted(Body):
+    """Agents with open cases: fugitives first, then by their strongest case."""
+
+    wanted: list[WantedView]

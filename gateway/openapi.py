@@ -17,6 +17,8 @@ from gateway import models as m
 from gateway.agentdocs import DOCS, SCHEMAS
 from gateway.auth import KEY_PATTERN
 from projections.relational import queries as q
+from projections.relational.legal_queries import CASE_STATUSES
+from projections.relational.views import InvestigationDetail
 from projections.sse_hub import CHANNELS_PATTERN, MAX_SEQUENCE
 from schemas import commands as cmd
 from schemas import limits
@@ -37,6 +39,9 @@ ACTION_MODELS: tuple[type[cmd.CommandBase], ...] = (
     cmd.Bribe,
     cmd.Whistleblow,
     cmd.Flee,
+    cmd.OpenCase,
+    cmd.Subpoena,
+    cmd.FreezeAssets,
 )
 _RESPONSES: tuple[type[BaseModel], ...] = (
     m.ErrorBody,
@@ -55,6 +60,10 @@ _RESPONSES: tuple[type[BaseModel], ...] = (
     m.NewsList,
     m.MessageList,
     m.AllianceList,
+    m.InvestigationList,
+    InvestigationDetail,
+    m.PrisonList,
+    m.MostWanted,
     q.WorldStatus,
     m.WorldTick,
     m.SeasonList,
@@ -333,6 +342,41 @@ def _paths() -> dict[str, Any]:
                 qparam("limit", _int(1, 500)),
             ],
             tag="agents",
+        ),
+        f"{v1}/legal/investigations": _get(
+            "Cases of the legal system (rules version 2, public record), newest first",
+            {"200": ok("cases", "InvestigationList"), "422": E422},
+            params=[
+                qparam(
+                    "status",
+                    {"type": "string", "enum": list(CASE_STATUSES)},
+                    "a case status; 'active' is open or charged",
+                ),
+                qparam(
+                    "agent_id",
+                    {"type": "string", "pattern": limits.AGENT_ID_PATTERN},
+                    "only cases against this agent",
+                ),
+                qparam("limit", _int(1, 500)),
+            ],
+            tag="legal",
+        ),
+        f"{v1}/legal/investigations/{{case_id}}": _get(
+            "One case with all of its evidence (sources, weights, trade/order/message refs)",
+            {"200": ok("the case", "InvestigationDetail"), "404": E404},
+            params=[pparam("case_id", r"^[0-9]{1,18}$", "the case id")],
+            tag="legal",
+        ),
+        f"{v1}/legal/prison": _get(
+            "Who is in prison now, the soonest release first",
+            {"200": ok("prisoners", "PrisonList")},
+            tag="legal",
+        ),
+        f"{v1}/legal/most-wanted": _get(
+            "Agents with open cases: fugitives first, then by their strongest case",
+            {"200": ok("wanted", "MostWanted"), "422": E422},
+            params=[qparam("limit", _int(1, 500))],
+            tag="legal",
         ),
         f"{v1}/leaderboard": _get(
             "Ranking by net worth",

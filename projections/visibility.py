@@ -51,10 +51,12 @@ from schemas.events import (
 )
 
 __all__ = [
+    "ANONYMOUS",
     "LEGAL_ALERTS",
     "PRIVATE_COMPANY_FIELDS",
     "PUBLIC_TRADE_FIELDS",
     "View",
+    "anonymous_evidence",
     "channels_of",
     "legal_alert_recipients",
     "message_for_target",
@@ -99,7 +101,6 @@ _LEGAL_PUBLIC = (
     ev.AssetsUnfrozen,
     ev.VerdictReached,
     ev.FinePaid,
-    ev.RewardPaid,
     ev.AgentImprisoned,
     ev.AgentReleased,
     ev.AgentFled,
@@ -108,7 +109,9 @@ _LEGAL_PUBLIC = (
     ev.CeoAppointed,
 )
 # Every legal event an agent is alerted of (its private channel and its webhook alerts).
-LEGAL_ALERTS = (*_LEGAL_PUBLIC, ev.BribePaid, ev.EarningsPreviewed)
+LEGAL_ALERTS = (*_LEGAL_PUBLIC, ev.BribePaid, ev.EarningsPreviewed, ev.RewardPaid)
+# A whistleblower is anonymous: what every reader shows of the evidence it gave.
+ANONYMOUS = "whistleblower"
 # Social actions the target must learn of (a whistleblower stays anonymous).
 _TARGET_SEES = frozenset({"MESSAGE", "ALLY", "BRIBE"})
 
@@ -151,7 +154,7 @@ def channels_of(event: Event) -> frozenset[str]:
             return frozenset(out)
         case ev.BribePaid():
             return frozenset({f"agent:{event.agent_id}", f"agent:{event.target_agent_id}"})
-        case ev.EarningsPreviewed():
+        case ev.EarningsPreviewed() | ev.RewardPaid():
             return frozenset({f"agent:{event.agent_id}"})
         case _ if isinstance(event, _LEGAL_PUBLIC):
             return frozenset({"legal", *(f"agent:{a}" for a in legal_parties(event))})
@@ -234,4 +237,15 @@ def views(event: Event, raw: str) -> list[View]:
             View(frozenset({"trades", f"market:{event.symbol}"}), public_trade(event)),
         ]
     channels = channels_of(event)
+    if isinstance(event, ev.EvidenceAdded):
+        return [View(channels, anonymous_evidence(event, raw))]
     return [View(channels, _without_private(event, raw))] if channels else []
+
+
+def anonymous_evidence(event: ev.EvidenceAdded, raw: str) -> str:
+    """Evidence as every reader sees it: a whistleblower's id is never shown."""
+    if event.source != "whistleblow":
+        return raw
+    shown = json.loads(raw)
+    shown["submitted_by"] = ANONYMOUS
+    return json.dumps(shown, separators=(",", ":"))

@@ -3,8 +3,9 @@
 Only an agent of role ``sec_investigator`` may use them (else ``not_investigator``).
 
 - OPEN_CASE opens a case (or adds to the open one of that suspect and offence) with
-  evidence ``INVESTIGATOR_WEIGHT`` (10); the investigator works the cases it opens (a bribe
-  to it can stall them).
+  evidence ``INVESTIGATOR_WEIGHT`` (10; 0 on a case already open: SUBPOENA it); the investigator
+  works the cases it opens (a bribe to it can stall them). Alone (10 + at most 30 by
+  subpoena) an investigator cannot reach the charge: surveillance or a whistleblower must.
 - SUBPOENA of an open case: what the world keeps of the suspect becomes evidence, 5 per
   item, at most 30 over all the case's subpoenas: its messages in the world's recent
   message window and its open orders.
@@ -68,7 +69,7 @@ def _open(rec: Recorder, account: Account, c: cmd.OpenCase) -> None:
         case,
         source="investigator",
         submitted_by=me,
-        weight=inv.INVESTIGATOR_WEIGHT,
+        weight=inv.INVESTIGATOR_WEIGHT if existing is None else 0,
         reason=reason,
     )
 

@@ -3,7 +3,8 @@
 The accusation names an offence (default ``insider_trading``) and may name up to 20 trade
 ids and 20 order ids (each must be one the market has issued, else ``bad_reference``).
 It adds ``WHISTLEBLOW_WEIGHT`` (15) plus 5 per reference, at most 35, to the open case of
-(target, offence), opening one if there is none. The whistleblower is then a party to the
+(target, offence), opening one if there is none; the same whistleblower accusing again in
+that case adds its evidence with weight 0. The whistleblower is then a party to the
 case: a conviction pays it a share of the fine (domain/rules/courts.py), an acquittal or a
 dismissal costs it reputation.
 """
@@ -15,6 +16,11 @@ from domain.state import Account, World
 from schemas import commands as cmd
 from schemas import events as ev
 from schemas.enums import CaseStatus, RejectReason
+
+# Who the public record says opened or strengthened a case on an accusation: a
+# whistleblower stays anonymous (only ``EvidenceAdded.submitted_by`` in the log names it,
+# and every reader redacts that: projections/visibility.py).
+ANONYMOUS = "whistleblower"
 
 
 def _refusal(world: World, account: Account, c: cmd.Whistleblow) -> Refusal | None:
@@ -48,18 +54,17 @@ def whistleblow(rec: Recorder, account: Account, c: cmd.Whistleblow) -> None:
     case_id = world.next_case_id if existing is None else existing.case_id
     verb = "opens" if existing is None else "strengthens"
     accepted(rec, c, f"{verb} case {case_id} ({offence.value})", c.evidence)
-    case = inv.open_case(
-        rec, c.target_agent_id, offence, opened_by=account.agent_id, reason=c.evidence
-    )
+    case = inv.open_case(rec, c.target_agent_id, offence, opened_by=ANONYMOUS, reason=c.evidence)
     refs = ev.EvidenceRefs(trade_ids=list(c.trade_ids), order_ids=list(c.order_ids))
-    reason = f"whistleblower {account.agent_id}: {c.evidence}"
+    reason = f"a whistleblower: {c.evidence}"
+    heard = account.agent_id in case.whistleblowers  # a second accusation adds nothing
     if case.status in (CaseStatus.OPEN, CaseStatus.CHARGED):
         inv.add_evidence(
             rec,
             case,
             source="whistleblow",
             submitted_by=account.agent_id,
-            weight=weight_of(c),
+            weight=0 if heard else weight_of(c),
             reason=reason,
             refs=refs,
         )

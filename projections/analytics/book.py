@@ -13,12 +13,19 @@ from dataclasses import dataclass, field
 
 from domain.state import World
 from schemas.config import SeasonConfig
+from schemas.enums import AgentStatus
 from schemas.events import (
+    AgentFled,
     AgentRegistered,
     BarClosed,
     BorrowFeeCharged,
+    BribeCaught,
+    BribePaid,
+    EscrowReleased,
     Event,
+    FinePaid,
     PositionChanged,
+    RewardPaid,
     SeasonStarted,
     TradeExecuted,
 )
@@ -31,6 +38,13 @@ BOOK_EVENT_TYPES = (
     "PositionChanged",
     "BorrowFeeCharged",
     "BarClosed",
+    # the legal system's money (rules v2): bribes, forfeits, fines, rewards, escrow
+    "BribePaid",
+    "BribeCaught",
+    "FinePaid",
+    "RewardPaid",
+    "EscrowReleased",
+    "AgentFled",  # a fugitive leaves the leaderboard
 )
 
 
@@ -38,6 +52,7 @@ BOOK_EVENT_TYPES = (
 class Account:
     cash: int = 0
     positions: dict[str, int] = field(default_factory=dict)
+    fled: bool = False  # left the market (rules v2): no longer ranked
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +82,11 @@ class AgentBook:
         book.config = world.config
         book.prices = {symbol: c.last_price for symbol, c in world.companies.items()}
         book.accounts = {
-            agent_id: Account(a.cash, {s: q for s, q in a.positions.items() if q})
+            agent_id: Account(
+                a.cash,
+                {s: q for s, q in a.positions.items() if q},
+                a.status is AgentStatus.FLED,
+            )
             for agent_id, a in world.accounts.items()
         }
         return book
@@ -106,6 +125,18 @@ class AgentBook:
                 self._account(event.agent_id).cash -= event.amount
             case BarClosed():
                 self.prices[event.symbol] = event.close
+            case BribePaid():
+                self._account(event.agent_id).cash -= event.amount
+                if not event.escrow:
+                    self._account(event.target_agent_id).cash += event.amount
+            case BribeCaught() | FinePaid():
+                self._account(event.agent_id).cash -= event.amount
+            case RewardPaid():
+                self._account(event.agent_id).cash += event.amount
+            case EscrowReleased() if not event.to.startswith("house:"):
+                self._account(event.to).cash += event.amount
+            case AgentFled():
+                self._account(event.agent_id).fled = True
             case _:
                 pass
 
@@ -118,6 +149,8 @@ class AgentBook:
         maintenance_bps = self.config.maintenance_margin_bps
         rows: list[tuple[int, str, int, int, int]] = []
         for agent_id, account in self.accounts.items():
+            if account.fled:
+                continue
             value = 0
             exposure = 0
             for symbol, qty in account.positions.items():

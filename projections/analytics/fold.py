@@ -23,7 +23,11 @@ from schemas.events import (
     AllianceProposed,
     BarClosed,
     BorrowFeeCharged,
+    BribeCaught,
+    BribePaid,
+    CaseOpened,
     Event,
+    FinePaid,
     MarginCalled,
     MarginCallMet,
     MessageDelivered,
@@ -32,10 +36,13 @@ from schemas.events import (
     PositionChanged,
     PositionLiquidated,
     ReputationChanged,
+    RewardPaid,
     RumorPublished,
     SocialActionRecorded,
+    SuspectCharged,
     TickClosed,
     TradeExecuted,
+    VerdictReached,
 )
 
 # What a restart must re-fold to rebuild the state (book + last snapshots).
@@ -97,6 +104,14 @@ def typed_columns(event: Event) -> tuple[str, str, str, int | None, int | None]:
             return event.symbol, event.agent_id, "", event.sentiment, None
         case ReputationChanged():  # the price column holds the reputation after
             return "", event.agent_id, "", event.reputation, None
+        case BribePaid() | BribeCaught():
+            return "", event.agent_id, event.target_agent_id, event.amount, None
+        case FinePaid() | RewardPaid():
+            return "", event.agent_id, "", event.amount, None
+        case VerdictReached():
+            return "", event.suspect_id, "", event.fine, event.prison_ticks
+        case CaseOpened() | SuspectCharged():
+            return "", event.suspect_id, "", None, None
         case _:
             symbol = getattr(event, "symbol", None)
             agent_id = getattr(event, "agent_id", None)
@@ -118,7 +133,10 @@ class AnalyticsFold:
             {
                 "config": book.config.model_dump(mode="json"),
                 "prices": book.prices,
-                "accounts": {k: [a.cash, a.positions] for k, a in book.accounts.items()},
+                "accounts": {
+                    k: [a.cash, a.positions, *([True] if a.fled else [])]
+                    for k, a in book.accounts.items()
+                },
                 "last_snapshot": self.last_snapshot,
             },
             separators=(",", ":"),
@@ -131,8 +149,8 @@ class AnalyticsFold:
         fold.book.config = SeasonConfig.model_validate(data["config"])
         fold.book.prices = {k: int(v) for k, v in data["prices"].items()}
         fold.book.accounts = {
-            k: Account(int(cash), {s: int(q) for s, q in positions.items()})
-            for k, (cash, positions) in data["accounts"].items()
+            k: Account(int(row[0]), {s: int(q) for s, q in row[1].items()}, len(row) > 2)
+            for k, row in data["accounts"].items()
         }
         fold.last_snapshot = {
             k: (int(a), int(b), int(c), int(d)) for k, (a, b, c, d) in data["last_snapshot"].items()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from projections.base import Sequenced
+from projections.relational.fold_legal_keys import LEGAL_KEYED, legal_keys
 from schemas.events import (
     AgentBankrupted,
     AgentStatusChanged,
@@ -40,6 +41,8 @@ class BatchKeys:
     agents: set[str] = field(default_factory=set)
     orders: set[int] = field(default_factory=set)
     alliances: set[str] = field(default_factory=set)  # "<member_a>/<member_b>"
+    cases: set[int] = field(default_factory=set)
+    prisoners: set[str] = field(default_factory=set)
 
 
 def collect_keys(batch: Iterable[Sequenced]) -> BatchKeys:
@@ -69,6 +72,8 @@ def collect_keys(batch: Iterable[Sequenced]) -> BatchKeys:
         elif isinstance(ev, (AllianceFormed, AllianceDissolved)):
             first, second = sorted((ev.agent_id, ev.target_agent_id))
             keys.alliances.add(f"{first}/{second}")
+        elif type(ev) in LEGAL_KEYED:
+            legal_keys(ev, keys.agents, keys.cases, keys.prisoners)
     return keys
 
 
@@ -95,6 +100,10 @@ class BatchState:
     rumors: list[Row] = field(default_factory=list)
     actions: list[Row] = field(default_factory=list)
     news: list[Row] = field(default_factory=list)
+    cases: dict[int, Row] = field(default_factory=dict)  # investigations, by case id
+    dirty_cases: dict[int, None] = field(default_factory=dict)
+    prisoners: dict[str, Row] = field(default_factory=dict)
+    dirty_prisoners: dict[str, None] = field(default_factory=dict)
 
     # -- helpers ---------------------------------------------------------------------------
     def agent(self, agent_id: str, tick: int) -> Row | None:
@@ -123,6 +132,13 @@ class BatchState:
         if row is not None:
             row["updated_tick"] = tick
             self.dirty_orders[order_id] = None
+        return row
+
+    def case(self, case_id: int, tick: int) -> Row | None:
+        row = self.cases.get(case_id)
+        if row is not None:
+            row["updated_tick"] = tick
+            self.dirty_cases[case_id] = None
         return row
 
     def company(self, symbol: str, tick: int) -> Row | None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from projections.base import Sequenced
 from projections.relational.batch import BatchKeys, BatchState, Row, collect_keys
+from projections.relational.fold_legal import LEGAL_HANDLERS
 from projections.relational.fold_market import MARKET_HANDLERS
 from projections.relational.fold_season import SEASON_HANDLERS
 from projections.relational.fold_social import SOCIAL_HANDLERS
@@ -23,6 +24,7 @@ _HANDLERS: dict[type[Any], Callable[[BatchState, int, Any], None]] = {
     **SEASON_HANDLERS,
     **MARKET_HANDLERS,
     **SOCIAL_HANDLERS,
+    **LEGAL_HANDLERS,
 }
 
 

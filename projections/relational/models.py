@@ -22,6 +22,7 @@ __all__ = [
     "Message",
     "News",
     "Order",
+    "Prisoner",
     "ProjectionPosition",
     "Rumor",
     "Trade",
@@ -161,7 +162,12 @@ class Action(Base):
 
 
 class Investigation(Base):
-    """Filled by the SEC system once it emits events; the schema is ready now."""
+    """A case of the legal system (rules v2), folded from its events (fold_legal.py).
+
+    ``charge`` is the offence; ``evidence`` the JSON list of its pieces (each with its
+    source, weight, the strength after it, its references and reason); ``status`` one of
+    open, charged, convicted, settled, acquitted, dismissed.
+    """
 
     __tablename__ = "investigations"
     season_id: Mapped[str] = mapped_column(SEASON, primary_key=True)
@@ -175,6 +181,25 @@ class Investigation(Base):
     closed_tick: Mapped[int | None] = mapped_column(BigInteger)
     fine: Mapped[int | None] = mapped_column(BigInteger)
     sentence_ticks: Mapped[int | None] = mapped_column(BigInteger)
+    investigator_id: Mapped[str | None] = mapped_column(ID)
+    strength: Mapped[int] = mapped_column(Integer, server_default="0")
+    trial_tick: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str | None] = mapped_column(Text)
+    verdict_reason: Mapped[str | None] = mapped_column(Text)
+    updated_tick: Mapped[int] = mapped_column(BigInteger, server_default="0")
+
+
+class Prisoner(Base):
+    """Who is or was in prison (rules v2): one row per agent, its latest term."""
+
+    __tablename__ = "prison"
+    season_id: Mapped[str] = mapped_column(SEASON, primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    case_id: Mapped[int] = mapped_column(BigInteger)
+    since_tick: Mapped[int] = mapped_column(BigInteger)
+    release_tick: Mapped[int] = mapped_column(BigInteger)
+    released_tick: Mapped[int | None] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(Text)
 
 
 class Message(Base):

@@ -43,6 +43,7 @@ from projections.relational.views import (
     WorldStatus,
 )
 from projections.visibility import public_company
+from schemas.enums import AgentStatus
 
 __all__ = [
     "ActionOutcome",
@@ -190,6 +191,7 @@ async def leaderboard(
             & (AGENTS.c.agent_id == LEADERBOARD.c.agent_id),
         )
         .where(LEADERBOARD.c.season_id == season_id, LEADERBOARD.c.builtin.is_(builtin))
+        .where(LEADERBOARD.c.status != AgentStatus.FLED.value)  # a fugitive leaves the board
         .order_by(LEADERBOARD.c.rank, LEADERBOARD.c.agent_id)
         .limit(limit)
     )

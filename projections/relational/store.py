@@ -27,10 +27,12 @@ from projections.relational.tables import (
     ALLIANCES,
     COMPANIES,
     HOLDINGS,
+    INVESTIGATIONS,
     MESSAGES,
     NEWS,
     ORDERS,
     POSITIONS,
+    PRISON,
     RUMORS,
     TRADES,
     WORLD,
@@ -144,6 +146,10 @@ class RelationalProjection:
         companies = await read_rows(conn, COMPANIES, season)
         world = await read_rows(conn, WORLD, season)
         alliances = await read_rows(conn, ALLIANCES, season, "alliance_id", sorted(keys.alliances))
+        cases = await read_rows(
+            conn, INVESTIGATIONS, season, "investigation_id", sorted(keys.cases)
+        )
+        prisoners = await read_rows(conn, PRISON, season, "agent_id", sorted(keys.prisoners))
         return BatchState(
             season_id=self.season_id,
             agents={r["agent_id"]: r for r in agents},
@@ -153,6 +159,8 @@ class RelationalProjection:
             companies={r["symbol"]: r for r in companies},
             world=world[0] if world else None,
             alliances={r["alliance_id"]: r for r in alliances},
+            cases={r["investigation_id"]: r for r in cases},
+            prisoners={r["agent_id"]: r for r in prisoners},
         )
 
     async def _write(self, conn: AsyncConnection, st: BatchState) -> None:
@@ -163,6 +171,8 @@ class RelationalProjection:
             (ORDERS, [st.orders[k] for k in st.dirty_orders if k in st.loaded_orders]),
             (WORLD, [st.world] if st.dirty_world and st.world is not None else []),
             (ALLIANCES, [st.alliances[k] for k in st.dirty_alliances]),
+            (INVESTIGATIONS, [st.cases[k] for k in st.dirty_cases]),
+            (PRISON, [st.prisoners[k] for k in st.dirty_prisoners]),
         ]
         for table, rows in changed:
             await write_rows(conn, table, rows, upsert=True)

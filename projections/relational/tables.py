@@ -8,9 +8,11 @@ from projections.relational.models import (
     Alliance,
     Company,
     Holding,
+    Investigation,
     Message,
     News,
     Order,
+    Prisoner,
     ProjectionPosition,
     Rumor,
     Trade,
@@ -26,6 +28,8 @@ TRADES: Table = Trade.__table__  # type: ignore[assignment]
 ACTIONS: Table = Action.__table__  # type: ignore[assignment]
 NEWS: Table = News.__table__  # type: ignore[assignment]
 WORLD: Table = WorldState.__table__  # type: ignore[assignment]
+INVESTIGATIONS: Table = Investigation.__table__  # type: ignore[assignment]
+PRISON: Table = Prisoner.__table__  # type: ignore[assignment]
 POSITIONS: Table = ProjectionPosition.__table__  # type: ignore[assignment]
 MESSAGES: Table = Message.__table__  # type: ignore[assignment]
 ALLIANCES: Table = Alliance.__table__  # type: ignore[assignment]

@@ -11,17 +11,22 @@ __all__ = [
     "ActionOutcome",
     "AgentView",
     "AllianceView",
+    "EvidenceView",
     "HoldingView",
+    "InvestigationDetail",
+    "InvestigationView",
     "LeaderboardEntry",
     "MessageView",
     "NewsItem",
     "OrderView",
     "Portfolio",
+    "PrisonerView",
     "RumorView",
     "StockDetail",
     "StockView",
     "TradeView",
     "View",
+    "WantedView",
     "WorldStatus",
 ]
 
@@ -198,3 +203,58 @@ class RumorView(View):
     sentiment: int
     weight_pct: int
     impulse_bps: int
+
+
+class EvidenceView(View):
+    """One piece of a case's evidence: its source, weight, references and reason."""
+
+    tick: int
+    source: str
+    submitted_by: str
+    weight: int
+    strength: int
+    refs: dict[str, object]
+    reason: str
+
+
+class InvestigationView(View):
+    """A case: ``status`` open, charged, convicted, settled, acquitted or dismissed."""
+
+    investigation_id: int
+    target_agent_id: str
+    offence: str
+    status: str
+    strength: int
+    opened_by: str | None
+    investigator_id: str | None
+    opened_tick: int
+    trial_tick: int | None
+    closed_tick: int | None
+    fine: int | None
+    sentence_ticks: int | None
+    reason: str | None
+    verdict_reason: str | None
+    evidence_count: int
+
+
+class InvestigationDetail(InvestigationView):
+    evidence: list[EvidenceView]
+
+
+class PrisonerView(View):
+    agent_id: str
+    name: str
+    case_id: int
+    since_tick: int
+    release_tick: int
+
+
+class WantedView(View):
+    """An agent with open cases (or a fugitive with any), the strongest case first."""
+
+    agent_id: str
+    name: str
+    status: str
+    open_cases: int
+    strongest: int
+    offences: list[str]

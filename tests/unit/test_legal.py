@@ -667,3 +667,23 @@ def test_a_subpoena_names_the_suspects_messages() -> None:
     events = m.run(cmd.Subpoena(command_id=cid(), agent_id="inv", case_id=1))
     (evidence,) = of(events, ev.EvidenceAdded)
     assert evidence.refs.message_ids == [m.world.messages[0].message_id]  # type: ignore[attr-defined]
+
+
+def test_an_accuser_repeating_itself_adds_no_strength() -> None:
+    m = market()
+    for _ in range(3):
+        m.run(
+            cmd.Whistleblow(command_id=cid(), agent_id="wb", target_agent_id="crook", evidence="!")
+        )
+        m.run(
+            cmd.OpenCase(
+                command_id=cid(),
+                agent_id="inv",
+                target_agent_id="crook",
+                offence=Offence.INSIDER_TRADING,
+                reason="again",
+            )
+        )
+    (case,) = m.world.cases.values()
+    assert case.strength == investigations.WHISTLEBLOW_WEIGHT  # the case was open already
+    assert case.evidence == 6
