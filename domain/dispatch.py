@@ -2,6 +2,7 @@
 
 from domain.context import Recorder
 from domain.outcomes import ORDER_COMMANDS, StepInput, refuse, reject_command
+from domain.rules import configuration
 from domain.rules.legal import LEGAL_COMMANDS
 from domain.rules.social import SOCIAL_COMMANDS
 from domain.rules.versions import RULE_SETS, RuleSet, UnknownRulesVersion
@@ -36,6 +37,9 @@ def decide(rec: Recorder, rules: RuleSet, c: StepInput) -> None:
         elif isinstance(c, cmd.SetRegime):
             rules.set_regime(rec, c)
         # StopSeason's outcome is SeasonEnded, emitted once the tick's trading is done.
+        return
+    if isinstance(c, cmd.ConfigureSeason):
+        configuration.configure(rec, c)
         return
     if isinstance(c, cmd.RegisterAgent):
         rules.register(rec, c)

@@ -47,6 +47,11 @@ def evolve(world: World, event: ev.EventBase) -> World:
     return world
 
 
+@_on(ev.SeasonConfigured)
+def _season_configured(world: World, e: ev.SeasonConfigured) -> None:
+    world.config, world.rules_version = e.config, e.rules_version
+
+
 @_on(ev.SeasonStarted)
 def _season_started(world: World, e: ev.SeasonStarted) -> None:
     world.seed, world.config, world.started = e.seed, e.config, True

@@ -20,8 +20,13 @@ from schemas.enums import RejectReason
 def step(world: World, commands: Sequence[StepInput], ctx: TickContext) -> list[ev.EventBase]:
     """Run tick ``ctx.tick`` over ``commands`` (in stream order). Mutates ``world`` only
     through ``evolve`` of the returned events."""
-    rules = rule_set(world.rules_version)
     rec = Recorder(world, ctx.tick)
+    # Configuration first: an operator's CONFIGURE_SEASON (a fork's new rules) rules the
+    # whole tick that consumes it (domain/rules/configuration.py).
+    for command in commands:
+        if isinstance(command, cmd.ConfigureSeason):
+            dispatch.decide(rec, rule_set(world.rules_version), command)
+    rules = rule_set(world.rules_version)
     config, tick = world.config, ctx.tick
     live = world.started and not world.ended
     # 0. (v2) Prisoners whose sentence ended walk out; CEOs hear of coming earnings.
@@ -39,6 +44,8 @@ def step(world: World, commands: Sequence[StepInput], ctx: TickContext) -> list[
     # 3. The agents' commands, in stream order; a STOP_SEASON takes effect at 6.
     stop: cmd.StopSeason | None = None
     for command in commands:
+        if isinstance(command, cmd.ConfigureSeason):
+            continue  # decided before the tick's first phase
         if isinstance(command, cmd.StopSeason) and command.agent_id == cmd.OPERATOR_ID:
             if stop is not None:  # one stop per tick; a second one still gets its outcome
                 refuse(rec, command, RejectReason.SEASON_NOT_RUNNING, "the season is stopping")

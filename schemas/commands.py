@@ -211,6 +211,15 @@ class SetRegime(CommandBase):
     regime: Regime
 
 
+class ConfigureSeason(CommandBase):
+    """Operator: from this tick on, the season runs under ``config`` and rules version
+    ``rules_version`` (how a fork changes its rules; domain/rules/configuration.py)."""
+
+    type: Literal["CONFIGURE_SEASON"] = "CONFIGURE_SEASON"
+    config: SeasonConfig
+    rules_version: Annotated[int, Field(ge=1, lt=2**31)]
+
+
 class StartSeason(CommandBase):
     """Operator: the first command of every season; its seed and config fix the genesis."""
 
@@ -261,7 +270,8 @@ Command = Annotated[
     | RegisterAgent
     | StartSeason
     | StopSeason
-    | SetRegime,
+    | SetRegime
+    | ConfigureSeason,
     Field(discriminator="type"),
 ]
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)

@@ -102,6 +102,7 @@ class RejectReason(StrEnum):
     NOT_OPERATOR = "not_operator"
     BAD_AMOUNT = "bad_amount"
     UNKNOWN_RULES_VERSION = "unknown_rules_version"
+    FIXED_AT_GENESIS = "fixed_at_genesis"  # a CONFIGURE_SEASON changing the universe or clock
     # Social actions under rules version 2 (domain/rules/alliances.py, messages.py).
     TARGET_NOT_ACTIVE = "target_not_active"
     ALREADY_ALLIED = "already_allied"

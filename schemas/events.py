@@ -577,6 +577,15 @@ class EarningsPreviewed(EventBase):
     surprise_bps: int
 
 
+class SeasonConfigured(EventBase):
+    """An operator's CONFIGURE_SEASON took effect at the start of this tick."""
+
+    type: Literal["SeasonConfigured"] = "SeasonConfigured"
+    command_id: str
+    config: SeasonConfig
+    rules_version: int
+
+
 class TickClosed(EventBase):
     type: Literal["TickClosed"] = "TickClosed"
     sim_time: str
@@ -638,6 +647,7 @@ Event = Annotated[
     | FlightFailed
     | CeoAppointed
     | EarningsPreviewed
+    | SeasonConfigured
     | TickClosed,
     Field(discriminator="type"),
 ]

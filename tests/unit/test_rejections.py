@@ -496,4 +496,6 @@ def test_every_reason_the_domain_produces_is_covered() -> None:
         RejectReason.EVIDENCE_TOO_WEAK,
         RejectReason.BAD_REFERENCE,
     }
+    # CONFIGURE_SEASON's: tests/unit/test_configuration.py
+    covered.add(RejectReason.FIXED_AT_GENESIS)
     assert covered | legal == set(RejectReason)

@@ -200,6 +200,9 @@ SAMPLE_COMMANDS: list[cmd.CommandBase] = [
     cmd.StartSeason(command_id="c10", agent_id="operator", seed=3, config=SeasonConfig()),
     cmd.StopSeason(command_id="c11", agent_id="operator"),
     cmd.SetRegime(command_id="c12", agent_id="operator", regime=Regime.CRASH),
+    cmd.ConfigureSeason(
+        command_id="fork", agent_id="operator", config=SeasonConfig(fee_bps=10), rules_version=2
+    ),
 ]
 
 
@@ -341,6 +344,9 @@ SAMPLE_EVENTS: list[ev.EventBase] = [
         fair_value=12_000,
     ),
     ev.RegimeChanged(tick=390, regime=Regime.BEAR, command_id=None),
+    ev.SeasonConfigured(
+        tick=41, command_id="fork", config=SeasonConfig(fee_bps=10), rules_version=2
+    ),
     ev.MarketOpened(tick=1, day=0),
     ev.MarketClosed(tick=390, day=0),
     ev.BorrowFeeCharged(tick=390, agent_id="a1", symbol="APEX", amount=3),
