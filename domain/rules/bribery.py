@@ -54,6 +54,9 @@ def _refusal(world: World, account: Account, c: cmd.Bribe) -> Refusal | None:
         found = target_refusal(world, account, c.target_agent_id)
         if found is not None:
             return found
+    target = world.accounts.get(c.target_agent_id)
+    if target is not None and not target.active and not is_sec(world, c.target_agent_id):
+        return RejectReason.TARGET_NOT_ACTIVE, f"{c.target_agent_id} is {target.status.value}"
     if not 1 <= c.amount <= limits.MAX_BRIBE_CENTS:
         return RejectReason.BAD_AMOUNT, f"amount must be 1..{limits.MAX_BRIBE_CENTS} cents"
     if account.agent_id in world.frozen:
