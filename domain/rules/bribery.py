@@ -14,7 +14,7 @@
 
 from domain.context import Recorder
 from domain.rng import generator
-from domain.rules import investigations
+from domain.rules import investigations, targets
 from domain.rules.legal import Refusal, accepted, refuse, target_refusal
 from domain.state import SEC_AGENT_ID, Account, Case, World
 from domain.units import DOLLAR
@@ -51,12 +51,10 @@ def worked_case(world: World, suspect_id: str, investigator_id: str) -> Case | N
 
 def _refusal(world: World, account: Account, c: cmd.Bribe) -> Refusal | None:
     if c.target_agent_id != SEC_AGENT_ID:
-        found = target_refusal(world, account, c.target_agent_id)
+        check = target_refusal if is_sec(world, c.target_agent_id) else targets.refusal
+        found = check(world, account, c.target_agent_id)
         if found is not None:
             return found
-    target = world.accounts.get(c.target_agent_id)
-    if target is not None and not target.active and not is_sec(world, c.target_agent_id):
-        return RejectReason.TARGET_NOT_ACTIVE, f"{c.target_agent_id} is {target.status.value}"
     if not 1 <= c.amount <= limits.MAX_BRIBE_CENTS:
         return RejectReason.BAD_AMOUNT, f"amount must be 1..{limits.MAX_BRIBE_CENTS} cents"
     if account.agent_id in world.frozen:

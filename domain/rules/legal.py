@@ -6,6 +6,7 @@ what it did, followed by its consequences (money moved, case opened, flight, ...
 
 from domain.context import Recorder
 from domain.outcomes import reject_command
+from domain.rules import targets
 from domain.state import Account, World
 from schemas import commands as cmd
 from schemas import events as ev
@@ -27,11 +28,12 @@ Refusal = tuple[RejectReason, str]
 
 
 def target_refusal(world: World, account: Account, target: str) -> Refusal | None:
-    if target == account.agent_id:
-        return RejectReason.SELF_TARGET, "an action on yourself"
-    if target not in world.accounts:
-        return RejectReason.UNKNOWN_TARGET, f"no agent {target}"
-    return None
+    """A real agent other than yourself; it may be inactive (a prisoner or a fugitive can
+    still be accused and investigated)."""
+    found = targets.refusal(world, account, target)
+    if found is not None and found[0] is RejectReason.TARGET_NOT_ACTIVE:
+        return None
+    return found
 
 
 def accepted(rec: Recorder, c: LegalCommand, note: str, text: str = "") -> None:
