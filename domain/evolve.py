@@ -9,8 +9,10 @@ whole match); callers that need the old state take a snapshot first.
 from collections.abc import Callable
 from typing import Any
 
+from domain import clock
 from domain.orderbook import Order, OrderBook
 from domain.rules.roles import ROLES
+from domain.rules.surveillance import windows
 from domain.state import (
     HOUSE_ESCROW,
     HOUSE_FEES,
@@ -25,7 +27,7 @@ from domain.state import (
     alliance_key,
 )
 from schemas import events as ev
-from schemas.enums import AgentStatus, CaseStatus, Intent, OrderType, Verdict
+from schemas.enums import AgentStatus, CancelReason, CaseStatus, Intent, OrderType, Verdict
 
 Handler = Callable[[World, Any], None]
 _HANDLERS: dict[type, Handler] = {}
@@ -57,6 +59,8 @@ def _season_started(world: World, e: ev.SeasonStarted) -> None:
     world.seed, world.config, world.started = e.seed, e.config, True
     world.rules_version = e.rules_version
     world.regime = e.config.regime
+    if e.rules_version >= 2:
+        world.sec = windows.Surveillance()
     for c in e.companies:
         world.companies[c.symbol] = Company(
             symbol=c.symbol,
@@ -134,7 +138,10 @@ def _order_accepted(world: World, e: ev.OrderAccepted) -> None:
     account.reserved += e.reserved
     _hold(account, order, e.quantity)
     if e.order_type is OrderType.LIMIT:
-        world.books[e.symbol].rest(order)
+        book = world.books[e.symbol]
+        if world.sec is not None:
+            windows.on_order(world.sec, e, book.best_bid(), book.best_ask())
+        book.rest(order)
     elif e.order_type is OrderType.STOP:
         world.stops[e.symbol][e.order_id] = None
 
@@ -175,6 +182,11 @@ def _trade_executed(world: World, e: ev.TradeExecuted) -> None:
     _consume(world, e.buy_order_id, e.quantity)
     _consume(world, e.sell_order_id, e.quantity)
     company = world.companies[e.symbol]
+    sec = world.sec
+    if sec is not None:
+        minute = clock.minute_of_day(e.tick, world.config)
+        closing = minute >= world.config.open_ticks_per_day - windows.CLOSE_MINUTES
+        windows.on_trade(sec, e, company.last_price, closing)
     company.last_price = e.price
     company.day_volume += e.quantity
     world.next_trade_id = e.trade_id + 1
@@ -202,6 +214,8 @@ def _consume(world: World, order_id: int, quantity: int) -> None:
         order.reserved -= release
         account.reserved -= release
     if order.remaining == 0:
+        if world.sec is not None:
+            windows.on_order_closed(world.sec, order_id, by_agent=False)
         _close(world, account, order)
 
 
@@ -226,11 +240,15 @@ def _withdraw(world: World, order_id: int) -> None:
 
 @_on(ev.OrderCancelled)
 def _order_cancelled(world: World, e: ev.OrderCancelled) -> None:
+    if world.sec is not None:
+        windows.on_order_closed(world.sec, e.order_id, e.reason is CancelReason.BY_AGENT)
     _withdraw(world, e.order_id)
 
 
 @_on(ev.OrderExpired)
 def _order_expired(world: World, e: ev.OrderExpired) -> None:
+    if world.sec is not None:
+        windows.on_order_closed(world.sec, e.order_id, by_agent=False)
     _withdraw(world, e.order_id)
 
 
@@ -277,6 +295,8 @@ def _earnings(world: World, e: ev.EarningsReported) -> None:
     company = world.companies[e.symbol]
     company.revenue, company.profit, company.quarter = e.revenue, e.profit, e.quarter
     company.fair_value = e.fair_value
+    if world.sec is not None:
+        world.sec.tick_reports.append((e.symbol, e.surprise_bps))
 
 
 @_on(ev.RegimeChanged)
@@ -290,6 +310,8 @@ def _opened(world: World, _: ev.MarketOpened) -> None:
     world.market_open = True
     for company in world.companies.values():
         company.day_open, company.day_volume = company.last_price, 0
+    if world.sec is not None:
+        windows.on_open(world.sec)
 
 
 @_on(ev.MarketClosed)
@@ -297,6 +319,8 @@ def _closed(world: World, _: ev.MarketClosed) -> None:
     world.market_open = False
     for company in world.companies.values():
         company.prev_close = company.last_price
+    if world.sec is not None:
+        windows.on_close(world.sec)
 
 
 @_on(ev.BorrowFeeCharged)
@@ -345,6 +369,8 @@ def _rumor(world: World, e: ev.RumorPublished) -> None:
         PublishedRumor(e.rumor_id, e.tick, e.agent_id, e.symbol, e.sentiment, e.impulse_bps)
     )
     world.next_rumor_id = e.rumor_id + 1
+    if world.sec is not None and e.sentiment > 0:  # a pump: the SEC remembers who
+        windows.on_rumor(world.sec, e.tick, e.agent_id, e.symbol)
 
 
 @_on(ev.ReputationChanged)
@@ -362,6 +388,12 @@ def _to_house(world: World, house: str, amount: int) -> None:
 @_on(ev.SuspicionRaised)
 def _suspicion(world: World, e: ev.SuspicionRaised) -> None:
     world.suspicions.append(e)  # consumed by the investigations later in the same tick
+    sec = world.sec
+    if sec is None:
+        return
+    key = windows.raised_key(e.suspect_id, e.offence, e.symbol)
+    sec.raised[key] = [max(e.trade_ids or e.order_ids or [0]), e.tick]
+    sec.next_suspicion_id = e.suspicion_id + 1
 
 
 @_on(ev.CaseOpened)
@@ -492,3 +524,5 @@ def _tick_closed(world: World, e: ev.TickClosed) -> None:
         world.suspicions.clear()  # each was decided on by the tick's justice phase
     world.tick = e.tick
     world.last_command_seq = max(world.last_command_seq, e.last_command_seq)
+    if world.sec is not None:
+        windows.on_tick_closed(world.sec)

@@ -14,6 +14,7 @@ from collections import deque
 from typing import Any
 
 from domain.orderbook import Order, OrderBook
+from domain.rules.surveillance import windows
 from domain.state import (
     MESSAGE_WINDOW,
     PRICE_MEMORY,
@@ -210,6 +211,8 @@ def snapshot(world: World) -> dict[str, Any]:
     # seasons recorded before the field existed stay what they were.
     image["rules_version"] = world.rules_version
     image["orders"] = list(map(_order, world.orders.values()))
+    if world.sec is not None:  # out of the hash too: v1 worlds have none
+        image["sec"] = windows.dump(world.sec)
     return image
 
 
@@ -281,4 +284,6 @@ def restore(image: dict[str, Any]) -> World:
     if v2:
         _restore_social(world, image["social"])
         _restore_legal(world, image["legal"])
+    if "sec" in image:
+        world.sec = windows.load(image["sec"])
     return world

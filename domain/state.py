@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from domain.orderbook import Order, OrderBook
+from domain.rules.surveillance.windows import Surveillance
 from schemas.config import SeasonConfig
 from schemas.enums import AgentStatus, CaseStatus, Offence, Regime, Role, Sector, Strategy
 
@@ -205,6 +206,9 @@ class World:
     # the suspicions raised this tick, consumed within the tick by the investigations.
     active_cases: dict[str, int] = field(default_factory=dict)
     suspicions: list[Any] = field(default_factory=list)
+    # The SEC's windows (rules version 2 only; None under 1): out of the state hash,
+    # carried by snapshots (domain/rules/surveillance/windows.py).
+    sec: Surveillance | None = None
     # Not state: canonical JSON of open orders for the state hash, dropped by ``evolve``
     # whenever it changes an order (see domain/hashing.py).
     order_rows: dict[int, str] = field(default_factory=dict)

@@ -61,8 +61,10 @@ def step(world: World, commands: Sequence[StepInput], ctx: TickContext) -> list[
         rules.close_market(rec)
         rules.charge_borrow_fees(rec)
         rules.turn_regime(rec, ctx)
-    # 5b. (v2) Justice: the tick's suspicions open cases, charges, trials and verdicts.
+    # 5b. (v2) The SEC's surveillance over what the tick added to its windows, then
+    # justice: the tick's suspicions open cases, charges, trials and verdicts.
     if live:
+        rules.surveil(rec)
         rules.after_trading(rec, ctx)
     # 6. The season's end, if the operator stopped it.
     if stop is not None and live:

@@ -25,6 +25,7 @@ from domain.rules import (
     social,
 )
 from domain.rules.legal import LegalCommand
+from domain.rules.surveillance import phase as surveillance
 from domain.state import Account, World
 from domain.traders import registry
 from schemas import commands as cmd
@@ -53,6 +54,11 @@ class RuleSet:
     charge_borrow_fees: Phase
     turn_regime: DicedPhase
     end_season: Callable[[Recorder, cmd.StopSeason], None]
+    surveil: Phase  # 5b: the SEC (rules version 2; nothing under 1)
+
+
+def _nothing(_: Recorder) -> None:
+    """A phase a rule set does not have."""
 
 
 V1 = RuleSet(
@@ -74,6 +80,7 @@ V1 = RuleSet(
     charge_borrow_fees=fees.charge_borrow_fees,
     turn_regime=regimes.maybe_turn,
     end_season=session.end_season,
+    surveil=_nothing,
 )
 
 # Version 2: the social and legal system (issue 9). Each change names what it replaces;
@@ -90,6 +97,7 @@ V2 = replace(
     legal=justice.decide,
     before_commands=justice.before_commands,
     after_trading=justice.after_trading,
+    surveil=surveillance.surveil,  # phase 5b, before justice: domain/rules/surveillance
 )
 
 RULE_SETS: dict[int, RuleSet] = {rules.version: rules for rules in (V1, V2)}
