@@ -6,12 +6,13 @@ from domain import clock
 from domain.context import Recorder
 from domain.rng import generator
 from domain.rules.fundamentals import SECTORS
+from domain.traders import insider
 from domain.traders.registry import TRADERS
 from domain.units import DOLLAR
 from schemas import commands as cmd
 from schemas import events as ev
-from schemas.config import SeasonConfig
-from schemas.enums import Sector
+from schemas.config import CrookConfig, PopulationConfig, SeasonConfig
+from schemas.enums import Sector, Strategy
 from schemas.events import BuiltinAgent, CompanyListing
 
 _SYLLABLES = (
@@ -98,14 +99,27 @@ def companies(seed: int, config: SeasonConfig) -> tuple[CompanyListing, ...]:
     return tuple(sorted(listings, key=lambda c: c.symbol))
 
 
+def population_of(config: SeasonConfig, rules_version: int) -> PopulationConfig:
+    """The population a season's genesis creates: rules v2 adds the default seeded crooks
+    unless the config names its own (v1 never has any)."""
+    population = config.population
+    if population.crooks is None and rules_version >= 2:
+        population = population.model_copy(update={"crooks": CrookConfig()})
+    return population
+
+
 def builtin_agents(
-    config: SeasonConfig, listings: tuple[CompanyListing, ...]
+    config: SeasonConfig, listings: tuple[CompanyListing, ...], rules_version: int = 1
 ) -> tuple[BuiltinAgent, ...]:
-    """Each trader's ``count`` agents, strategy by strategy in the registry's order."""
+    """Each trader's ``count`` agents, strategy by strategy in the registry's order; a
+    crook's id continues the numbering of the honest strategy it passes for."""
     agents: list[BuiltinAgent] = []
+    numbers: dict[str, int] = {}
+    population = population_of(config, rules_version)
     for trader in TRADERS.values():
-        for n in range(1, trader.count(config.population) + 1):
+        for _ in range(trader.count(population)):
             holdings = {c.symbol: max(1, trader.holding_value // c.initial_price) for c in listings}
+            n = numbers[trader.id_prefix] = numbers.get(trader.id_prefix, 0) + 1
             agent_id = f"{trader.id_prefix}-{n}"
             agents.append(
                 BuiltinAgent(
@@ -132,6 +146,19 @@ def start_season(rec: Recorder, c: cmd.StartSeason) -> None:
             config=c.config,
             start_time=clock.SEASON_START.isoformat(),
             companies=listings,
-            builtin_agents=builtin_agents(c.config, listings),
+            builtin_agents=builtin_agents(c.config, listings, c.rules_version),
         )
     )
+    _appoint_insiders(rec, listings)
+
+
+def _appoint_insiders(rec: Recorder, listings: tuple[CompanyListing, ...]) -> None:
+    """Each built-in insider CEO runs a company from the genesis (rules v2): the rank-th
+    one the company at listing index ``earnings_every_days - 1 + rank``, which reports
+    on day 1 (registered CEOs are appointed after them, in turn)."""
+    world = rec.world
+    every = world.config.earnings_every_days
+    insiders = [a for a in world.accounts.values() if a.strategy is Strategy.INSIDER]
+    for rank, account in enumerate(insiders):
+        symbol = listings[insider.company_index(every, rank, len(listings))].symbol
+        rec.emit(ev.CeoAppointed(tick=rec.tick, agent_id=account.agent_id, symbol=symbol))

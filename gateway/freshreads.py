@@ -19,6 +19,7 @@ from gateway.liveworld import LiveWorld
 from gateway.models import AgentPublic, PortfolioOut
 from gateway.readmodel import agent_facts, return_bps
 from projections.relational.queries import HoldingView, OrderView
+from projections.visibility import public_strategy
 
 __all__ = ["live_agent", "live_portfolio", "recall_older"]
 
@@ -62,7 +63,7 @@ def live_agent(live: LiveWorld, agent_id: str) -> AgentPublic | None:
         role=str(account.role),
         status=str(account.status),
         builtin=account.builtin,
-        strategy=account.strategy if account.builtin else None,
+        strategy=public_strategy(account.strategy) if account.builtin else None,
         registered_tick=live.registered_tick.get(agent_id, 0),
         reputation=account.reputation,
         as_of_tick=live.tick,

@@ -7,7 +7,10 @@ trade id and aggressor side, never the counterparties, their orders or their fee
 holdings cannot be rebuilt from the public tape); each party gets the whole fill on its
 own channel. Fundamentals are private and never leave the engine: no reader shows a
 company's fair value (the SSE hub, the webhooks and ``/market/stocks/{symbol}`` all strip
-``PRIVATE_FIELDS``), so a value trader must estimate it, as on a real exchange.
+``PRIVATE_FIELDS``), so a value trader must estimate it, as on a real exchange. A built-in
+agent's strategy is public, except a seeded crook's: it shows the honest strategy it
+passes for (``public_strategy``); the genesis event that records the truth is on no
+channel.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from domain.traders.registry import TRADERS
 from schemas import events as ev
+from schemas.enums import Strategy
 from schemas.events import (
     AgentBankrupted,
     AgentRegistered,
@@ -61,6 +66,7 @@ __all__ = [
     "legal_alert_recipients",
     "message_for_target",
     "public_company",
+    "public_strategy",
     "public_trade",
     "views",
 ]
@@ -213,6 +219,13 @@ def public_trade(event: TradeExecuted) -> str:
     """A trade as the public channels show it: no counterparties, orders or fees."""
     shown = event.model_dump(mode="json", include=set(PUBLIC_TRADE_FIELDS))
     return json.dumps({name: shown[name] for name in PUBLIC_TRADE_FIELDS}, separators=(",", ":"))
+
+
+def public_strategy(strategy: str) -> str:
+    """The strategy a built-in agent shows in public: a seeded crook passes for the honest
+    strategy whose ids it shares (its real one is the ground truth, for scorers only)."""
+    trader = TRADERS.get(Strategy(strategy))
+    return str(trader.public_strategy if trader is not None else strategy)
 
 
 def public_company(row: dict[str, Any]) -> dict[str, Any]:

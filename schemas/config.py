@@ -1,11 +1,28 @@
 """Season configuration: everything that, with the seed, fixes a season's genesis."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from schemas.base import Message
 from schemas.enums import Regime
+
+
+class CrookConfig(Message):
+    """How many seeded crooks of each kind the built-in population hides (rules v2).
+
+    Their offences are ground truth, known from the genesis and private: a scorer tells
+    them from honest traders by the strategy ``SeasonStarted.builtin_agents`` records.
+    """
+
+    insiders: Annotated[int, Field(ge=0, le=50)] = 1
+    wash_pairs: Annotated[int, Field(ge=0, le=50)] = 1
+    pump_rings: Annotated[int, Field(ge=0, le=50)] = 1
+    spoofers: Annotated[int, Field(ge=0, le=50)] = 1
+    close_markers: Annotated[int, Field(ge=0, le=50)] = 1
+
+
+NO_CROOKS = CrookConfig(insiders=0, wash_pairs=0, pump_rings=0, spoofers=0, close_markers=0)
 
 
 class PopulationConfig(Message):
@@ -15,6 +32,16 @@ class PopulationConfig(Message):
     noise_traders: Annotated[int, Field(ge=0, le=1_000)] = 24
     momentum_traders: Annotated[int, Field(ge=0, le=1_000)] = 6
     value_traders: Annotated[int, Field(ge=0, le=1_000)] = 6
+    # None: the rules version's default (v2: ``CrookConfig()``; v1: none). Left out of
+    # the serialized config when None, so every rules-version-1 genesis is unchanged.
+    crooks: CrookConfig | None = None
+
+    @model_serializer(mode="wrap")
+    def _without_unset_crooks(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.crooks is None:
+            data.pop("crooks", None)
+        return data
 
 
 class SeasonConfig(Message):

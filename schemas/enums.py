@@ -44,6 +44,12 @@ class Strategy(StrEnum):
     NOISE = "noise"
     MOMENTUM = "momentum"
     VALUE = "value"
+    # The seeded crooks (ground truth for scoring the SEC; never shown publicly).
+    INSIDER = "insider"
+    WASH_TRADER = "wash_trader"
+    PUMP_AND_DUMP = "pump_and_dump"
+    SPOOFER = "spoofer"
+    CLOSE_MARKER = "close_marker"
 
 
 class Regime(StrEnum):

@@ -67,7 +67,17 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="benchmarks; each prints one JSON line with --json")
     bench.add_argument(
         "what",
-        choices=["match", "engine", "disk", "replay", "project", "gateway", "resume", "soak"],
+        choices=[
+            "match",
+            "sec",
+            "engine",
+            "disk",
+            "replay",
+            "project",
+            "gateway",
+            "resume",
+            "soak",
+        ],
     )
     bench.add_argument("--json", action="store_true", help="print only the JSON line")
     bench.add_argument("--agents", type=int, default=1000, help="engine/disk/soak: agents")

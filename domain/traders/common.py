@@ -7,7 +7,7 @@ from random import Random
 from domain.state import Account, Company, World
 from schemas import commands as cmd
 from schemas.config import PopulationConfig
-from schemas.enums import OrderType, Role, Strategy
+from schemas.enums import Offence, OrderType, Role, Strategy
 
 
 class Ids:
@@ -36,6 +36,14 @@ class Trader:
     holding_value: int  # and shares worth this much (cents) in every symbol
     count: Callable[[PopulationConfig], int]
     decide: Decide
+    # A seeded crook's offence (ground truth), and the honest strategy it passes for in
+    # public (its id prefix is that strategy's, numbered after the honest ones).
+    offence: Offence | None = None
+    cover: Strategy | None = None
+
+    @property
+    def public_strategy(self) -> Strategy:
+        return self.cover or self.strategy
 
 
 def order(

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from projections.relational.batch import BatchState, Row, usd
+from projections.visibility import public_strategy
 from schemas.enums import AgentStatus
 from schemas.events import (
     AgentBankrupted,
@@ -78,7 +79,7 @@ def _season_started(st: BatchState, seq: int, ev: SeasonStarted) -> None:
             cash=b.cash,
             worth=worth,
             builtin=True,
-            strategy=b.strategy,
+            strategy=public_strategy(b.strategy),
         )
         st.dirty_agents[b.agent_id] = None
         for sym, q in b.holdings.items():

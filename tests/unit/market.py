@@ -9,10 +9,12 @@ from domain import World, context_for, step
 from domain.simulate import start_command
 from schemas import commands as cmd
 from schemas import events as ev
-from schemas.config import PopulationConfig, SeasonConfig
+from schemas.config import NO_CROOKS, PopulationConfig, SeasonConfig
 from schemas.enums import OrderType, Role
 
-NOBODY = PopulationConfig(market_makers=0, noise_traders=0, momentum_traders=0, value_traders=0)
+NOBODY = PopulationConfig(
+    market_makers=0, noise_traders=0, momentum_traders=0, value_traders=0, crooks=NO_CROOKS
+)
 ORDER_KINDS: dict[str, type[cmd.Buy | cmd.Sell | cmd.Short | cmd.Cover]] = {
     "BUY": cmd.Buy,
     "SELL": cmd.Sell,

@@ -92,6 +92,7 @@ print(json.dumps({
     "events": len(events),
     "trades": sum(e.type == "TradeExecuted" for e in events),
     "social": sorted({e.type for e in events if e.type.startswith(SOCIAL)}),
+    "suspicions": sum(e.type == "SuspicionRaised" for e in events),
     "ticks": len(closes),
 }))
 """
@@ -134,6 +135,17 @@ def test_same_seed_and_commands_give_byte_identical_events(
     ]
     assert first["digest"] == second["digest"]
     assert first["events"] == second["events"]
+
+
+def test_the_secs_suspicions_are_deterministic_too(
+    seasons: dict[tuple[int, str], dict[str, object]],
+) -> None:
+    """Under the current rules the population hides seeded crooks and the SEC raises
+    suspicions: they are part of the byte-identical events above."""
+    first, second = seasons[(42, "0")], seasons[(42, "12345")]
+    assert isinstance(first["suspicions"], int)
+    assert first["suspicions"] > 0
+    assert first["suspicions"] == second["suspicions"]
 
 
 def test_same_seed_gives_the_same_final_state_hash(

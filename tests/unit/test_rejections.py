@@ -18,10 +18,12 @@ from domain.rng import generator
 from domain.rules.leverage import buying_power
 from schemas import commands as cmd
 from schemas import events as ev
-from schemas.config import PopulationConfig, SeasonConfig
+from schemas.config import NO_CROOKS, PopulationConfig, SeasonConfig
 from schemas.enums import AgentStatus, OrderType, Regime, RejectReason, Role
 
-NOBODY = PopulationConfig(market_makers=0, noise_traders=0, momentum_traders=0, value_traders=0)
+NOBODY = PopulationConfig(
+    market_makers=0, noise_traders=0, momentum_traders=0, value_traders=0, crooks=NO_CROOKS
+)
 CONFIG = SeasonConfig(symbols=2, population=NOBODY, open_ticks_per_day=10, after_hours_ticks=2)
 AGENTS = {"r": Role.RETAIL_TRADER, "h1": Role.HEDGE_FUND_MANAGER, "h2": Role.HEDGE_FUND_MANAGER}
 KEY = "0" * 64

@@ -13,6 +13,11 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
 
         result = bench_match()
         return result
+    if args.what == "sec":
+        from wss.bench.sec import bench_sec  # noqa: PLC0415
+
+        result = bench_sec()
+        return result
     if args.what == "engine":
         from wss.bench.engine import bench_engine  # noqa: PLC0415
 
