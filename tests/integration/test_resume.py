@@ -70,7 +70,9 @@ async def test_engine_snapshots_every_n_events_and_hub_starts_from_the_latest(
 async def test_analytics_restart_refolds_only_what_follows_its_checkpoint(tmp_path: Path) -> None:
     events = cast(list[Event], simulate(42, 120))
     batch = [Sequenced(seq, e) for seq, e in enumerate(events, 1)]
-    half = len(batch) // 2 + 123
+    # Past a checkpoint (one every 1,400 events: two 700-event batches) by less than the
+    # interval, whatever the season's length: the restart has something to re-fold.
+    half = len(batch) // 2 // 1_400 * 1_400 + 823
     factory = client_factory(home=tmp_path)
     first = AnalyticsProjection(factory, "s1", checkpoint_every=1_000)
     for start in range(0, half, 700):
