@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import json
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,8 @@ from wss.errors import WssError
 from wss.settings import Settings
 
 COMMANDS = ("replay", "season")
+PNL_ROWS = 15  # agents in the printed report (--json has them all), biggest change first
+PRICE_COLUMNS = 8
 
 
 def add_parsers(sub: Any) -> None:
@@ -88,8 +91,81 @@ async def _state(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _changes(args: argparse.Namespace) -> dict[str, Any]:
+    """--config FILE (TOML or JSON, nested tables as dotted keys) then each --set K=V."""
+    changes: dict[str, Any] = {}
+    if args.config is not None:
+        try:
+            text = args.config.read_text()
+            data = tomllib.loads(text) if args.config.suffix == ".toml" else json.loads(text)
+        except (OSError, ValueError) as error:
+            raise WssError(f"--config {args.config}: {error}") from None
+        changes.update(_flatten(data))
+    for item in args.set:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise WssError(f"--set {item!r}: expected KEY=VALUE")
+        try:
+            changes[key.strip()] = json.loads(raw)
+        except ValueError:
+            changes[key.strip()] = raw
+    return changes
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
 async def _fork(settings: Settings, args: argparse.Namespace) -> int:
-    raise WssError("wss replay fork: not yet")
+    from replayer.fork import fork_season  # noqa: PLC0415
+    from wss.bootstrap import nats  # noqa: PLC0415
+    from wss.seasonlog import SeasonLog  # noqa: PLC0415
+
+    changes = _changes(args)
+    async with nats(settings) as conn:
+        report = await fork_season(
+            conn.nc,
+            conn.url,
+            SeasonLog(conn.nc, args.season),
+            args.at,
+            changes=changes,
+            drop_agents=tuple(args.drop_agent),
+            snapshot_every=settings.snapshot_every,
+        )
+    body = report.to_json()
+    if args.json:
+        print(json.dumps(body, separators=(",", ":")))
+        return 0
+    print(f"season {report.fork} forked from {report.season} after tick {report.at}")
+    dropped = f"; dropped {', '.join(report.dropped_agents)}" if report.dropped_agents else ""
+    print(f"changes: {json.dumps(report.changes) if report.changes else 'none'}{dropped}")
+    first = report.first_divergent_tick
+    print(
+        f"first divergent tick: {first}" if first is not None
+        else f"identical to the original through tick {report.last_tick}"
+    )  # fmt: skip
+    print(f"{'agent':<24}{'P&L original':>16}{'P&L fork':>16}{'difference':>16}")
+    rows = sorted(report.pnl.items(), key=lambda r: -abs(r[1]["fork"] - r[1]["original"]))
+    for agent, pnl in rows[:PNL_ROWS]:
+        a, b = pnl["original"] / 100, pnl["fork"] / 100
+        print(f"{agent:<24}{a:>16,.2f}{b:>16,.2f}{b - a:>+16,.2f}")
+    every = _every(report.last_tick - report.at)
+    print(f"prices (original / fork) every {every} ticks:")
+    for symbol, path in report.prices.items():
+        shown = [p for p in path if (p[0] - report.at) % every == 0 or p is path[-1]]
+        cells = "  ".join(f"{t}:{o / 100:.2f}/{f / 100:.2f}" for t, o, f in shown)
+        print(f"  {symbol:<6} {cells}")
+    return 0
+
+
+def _every(ticks: int) -> int:
+    return max(1, -(-ticks // PRICE_COLUMNS))
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int:
