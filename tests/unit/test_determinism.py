@@ -25,7 +25,7 @@ import hashlib, json, sys
 from domain.simulate import simulate
 from schemas import commands as cmd
 from schemas.config import PopulationConfig, SeasonConfig
-from schemas.enums import OrderType, Regime, Role
+from schemas.enums import Offence, OrderType, Regime, Role
 
 seed, ticks = int(sys.argv[1]), int(sys.argv[2])
 config = SeasonConfig(
@@ -42,7 +42,9 @@ KEY = "0" * 64
 def feed(world, tick):
     out = []
     if tick == 1:
-        for n, role in (("e1", Role.RETAIL_TRADER), ("e2", Role.HEDGE_FUND_MANAGER)):
+        for n, role in (("e1", Role.RETAIL_TRADER), ("e2", Role.HEDGE_FUND_MANAGER),
+                        ("w", Role.WHISTLEBLOWER), ("i", Role.SEC_INVESTIGATOR),
+                        ("c", Role.CEO)):
             out.append(cmd.RegisterAgent(
                 command_id=f"reg-{n}", agent_id=n, name=n, role=role, api_key_hash=KEY))
         return out
@@ -74,6 +76,25 @@ def feed(world, tick):
     if tick % 17 == 9:
         out.append(cmd.DissolveAlliance(command_id=f"d{tick}", agent_id="e2",
                                         target_agent_id="e1"))
+    # the legal system: accusations, an investigator's case and subpoena, bribes, a flight
+    if tick in (20, 21):
+        accuser = "w" if tick == 20 else "e1"
+        out.append(cmd.Whistleblow(command_id=f"w{tick}", agent_id=accuser,
+                                   target_agent_id="e2", evidence="it knew",
+                                   offence=Offence.INSIDER_TRADING, order_ids=[1, 2, 3, 4]))
+    if tick == 22:
+        out.append(cmd.OpenCase(command_id="oc", agent_id="i", target_agent_id="e2",
+                                offence=Offence.INSIDER_TRADING, reason="ahead of news"))
+    if tick == 23:
+        out.append(cmd.Subpoena(command_id="sp", agent_id="i", case_id=1))
+    if tick in (24, 30):
+        out.append(cmd.Bribe(command_id=f"br{tick}", agent_id="e2",
+                             target_agent_id="sec", amount=500_000))
+    if tick == 26:
+        out.append(cmd.Whistleblow(command_id="w26", agent_id="w", target_agent_id="e1",
+                                   evidence="spoofing", offence=Offence.SPOOFING))
+    if tick == 120:
+        out.append(cmd.Flee(command_id="flee", agent_id="e1", destination="Nauru"))
     if tick == 100:
         out.append(cmd.SetRegime(command_id="regime", agent_id="operator", regime=Regime.BEAR))
     return out
@@ -85,6 +106,9 @@ for event in events:
     digest.update(event.model_dump_json().encode())
     digest.update(b"\n")
 SOCIAL = ("Alliance", "Message", "Rumor")
+LEGAL = ("CaseOpened", "EvidenceAdded", "SuspectCharged", "AssetsFrozen", "VerdictReached",
+         "BribePaid", "BribeCaught", "CaseStalled", "AgentFled", "FlightFailed",
+         "AgentImprisoned", "CeoAppointed", "EarningsPreviewed", "FinePaid", "RewardPaid")
 closes = [e for e in events if e.type == "TickClosed"]
 print(json.dumps({
     "digest": digest.hexdigest(),
@@ -94,6 +118,7 @@ print(json.dumps({
     "social": sorted({e.type for e in events if e.type.startswith(SOCIAL)}),
     "suspicions": sum(e.type == "SuspicionRaised" for e in events),
     "ticks": len(closes),
+    "legal": sorted({e.type for e in events if e.type in LEGAL}),
 }))
 """
 
@@ -133,6 +158,9 @@ def test_same_seed_and_commands_give_byte_identical_events(
         "MessageDelivered",
         "RumorPublished",
     ]
+    legal = first["legal"]
+    assert isinstance(legal, list)
+    assert {"CaseOpened", "EvidenceAdded", "SuspectCharged", "VerdictReached"} <= set(legal)
     assert first["digest"] == second["digest"]
     assert first["events"] == second["events"]
 
