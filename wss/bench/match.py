@@ -2,6 +2,7 @@
 
 import random
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from domain import World, context_for, step
@@ -89,12 +90,15 @@ def bench_book(seed: int = 7) -> dict[str, Any]:
     }
 
 
-def bench_step(
-    seed: int = 11, agents: int = 1_000, ticks: int = 10, per_tick: int = 10_000
-) -> dict[str, Any]:
+def _step_season(
+    world: World, seed: int, agents: int, ticks: int, per_tick: int, *, sec: bool
+) -> Iterator[tuple[int, float]]:
+    """Yields (commands, seconds in ``step``) tick by tick; ``sec=False`` runs the same
+    season with the SEC's surveillance switched off (no windows, no detectors)."""
     config = SeasonConfig(symbols=20, population=PopulationConfig())
-    world = World()
     step(world, [start_command(seed, config)], context_for(world, 0))
+    if not sec:
+        world.sec = None  # evolve then feeds no window and the SEC's phase does nothing
     registrations = [
         cmd.RegisterAgent(
             command_id=f"r{n}",
@@ -108,8 +112,6 @@ def bench_step(
     step(world, registrations, context_for(world, 1))
     rng = random.Random(seed)
     symbols = list(world.companies)
-    total = 0
-    elapsed = 0.0
     for tick in range(2, ticks + 2):
         batch: list[cmd.CommandBase] = []
         for n in range(per_tick):
@@ -156,13 +158,32 @@ def bench_step(
                 )
         t0 = time.perf_counter()
         events = step(world, batch, context_for(world, tick))
-        elapsed += time.perf_counter() - t0
-        total += len(batch)
+        yield len(batch), time.perf_counter() - t0
         assert len(events) >= len(batch)
+
+
+def bench_step(
+    seed: int = 11, agents: int = 1_000, ticks: int = 10, per_tick: int = 10_000
+) -> dict[str, Any]:
+    """The same season with the SEC on and off, their ticks interleaved (which goes first
+    alternates) so that a busy machine slows both alike."""
+    worlds = {True: World(), False: World()}
+    runs = {on: _step_season(w, seed, agents, ticks, per_tick, sec=on) for on, w in worlds.items()}
+    total = dict.fromkeys(runs, 0)
+    elapsed = dict.fromkeys(runs, 0.0)
+    for tick in range(ticks):
+        for on in (True, False) if tick % 2 else (False, True):
+            commands, seconds = next(runs[on])
+            total[on] += commands
+            elapsed[on] += seconds
     return {
-        "step_commands": total,
-        "step_commands_per_s": round(total / elapsed),
-        "open_orders_at_end": len(world.orders),
+        "step_commands": total[True],
+        "step_commands_per_s": round(total[True] / elapsed[True]),
+        "step_commands_per_s_sec_off": round(total[False] / elapsed[False]),
+        "sec_step_cost_pct": round(
+            100 * (elapsed[True] / total[True] * total[False] / elapsed[False] - 1), 1
+        ),
+        "open_orders_at_end": len(worlds[True].orders),
     }
 
 
