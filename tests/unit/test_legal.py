@@ -17,10 +17,12 @@ import pytest
 
 from domain import World, evolve, restore, snapshot, state_hash
 from domain.rules import bribery, courts, flight, insiders, investigations, prison
+from domain.simulate import simulate
 from domain.state import HOUSE_ESCROW, HOUSE_FINES, SEC_AGENT_ID
+from domain.traders import registry
 from schemas import commands as cmd
 from schemas import events as ev
-from schemas.config import SeasonConfig
+from schemas.config import PopulationConfig, SeasonConfig
 from schemas.enums import AgentStatus, CancelReason, Offence, RejectReason, Role, Verdict
 from tests.unit.market import NOBODY, Market
 
@@ -687,3 +689,31 @@ def test_an_accuser_repeating_itself_adds_no_strength() -> None:
     (case,) = m.world.cases.values()
     assert case.strength == investigations.WHISTLEBLOW_WEIGHT  # the case was open already
     assert case.evidence == 6
+
+
+def test_the_seeded_crooks_are_caught_tried_and_sentenced_and_the_honest_are_not() -> None:
+    """End to end under rules v2: the SEC's detectors raise suspicions on the seeded crooks,
+    cases open, charges and trials follow; every conviction is a crook's (ground truth:
+    the genesis' strategies), and convicts serve their time and walk out."""
+    config = SeasonConfig(
+        symbols=5,
+        open_ticks_per_day=60,
+        after_hours_ticks=5,
+        earnings_every_days=1,
+        population=PopulationConfig(
+            market_makers=2, noise_traders=8, momentum_traders=2, value_traders=2
+        ),
+    )
+    events = simulate(11, 1_500, config)
+    (genesis,) = of(events, ev.SeasonStarted)
+    crooks = {a.agent_id for a in genesis.builtin_agents if a.strategy in registry.OFFENCE_OF}  # type: ignore[attr-defined]
+    verdicts = of(events, ev.VerdictReached)
+    convicted = {v.suspect_id for v in verdicts if v.verdict is Verdict.CONVICTED}  # type: ignore[attr-defined]
+    assert convicted
+    assert convicted <= crooks
+    for v in (v for v in verdicts if v.verdict is not Verdict.DISMISSED):  # type: ignore[attr-defined]
+        charge = next(e for e in of(events, ev.SuspectCharged) if e.case_id == v.case_id)  # type: ignore[attr-defined]
+        assert charge.tick < v.tick
+    jailed = {e.agent_id for e in of(events, ev.AgentImprisoned)}  # type: ignore[attr-defined]
+    assert jailed <= crooks
+    assert of(events, ev.AgentReleased)
