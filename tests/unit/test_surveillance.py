@@ -161,6 +161,9 @@ def test_wash_trading_names_the_pairs_round_trips() -> None:
     for _ in range(6):
         s.run(s.order(cmd.Buy, "w1", sym, 35_000 * DOLLAR))
     held = s.world.accounts["w1"].positions[sym]
+    s.run(cmd.Ally(command_id="a1", agent_id="w1", target_agent_id="w2", proposal="us"))
+    s.run(cmd.Ally(command_id="a2", agent_id="w2", target_agent_id="w1", proposal="us"))
+    assert any(isinstance(e, ev.AllianceFormed) for e in s.events)
     for _ in range(3):  # three round trips: w1 sells to w2, w2 sells straight back
         price = _inside(s, sym)
         s.run(
@@ -185,6 +188,7 @@ def test_wash_trading_names_the_pairs_round_trips() -> None:
     assert found.accomplice_ids == ["w2"]
     assert found.trade_ids == mutual
     assert "ended +0 shares apart" in found.reason
+    assert "(allies)" in found.reason
     assert s.suspicions("honest") == []
     assert s.suspicions("w2") == []
 

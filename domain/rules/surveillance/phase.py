@@ -23,7 +23,7 @@ def surveil(rec: Recorder) -> None:
     tick = rec.tick
     findings: list[Finding] = []
     findings.extend(insider.detect(sec, world, tick))
-    findings.extend(wash.detect(sec, tick))
+    findings.extend(wash.detect(sec, world, tick))
     findings.extend(pump.detect(sec, tick))
     findings.extend(spoofing.detect(sec, tick))
     if clock.is_closing_tick(tick, world.config) and sec.closing:
