@@ -8,7 +8,7 @@ Only an agent of role ``sec_investigator`` may use them (else ``not_investigator
   subpoena) an investigator cannot reach the charge: surveillance or a whistleblower must.
 - SUBPOENA of an open case: what the world keeps of the suspect becomes evidence, 5 per
   item, at most 30 over all the case's subpoenas: its messages in the world's recent
-  message window and its open orders.
+  message window, its trades in the SEC's trade window (its last 64) and its open orders.
 - FREEZE_ASSETS of an open case with strength at least ``FREEZE_STRENGTH`` (30): the
   suspect's open orders are cancelled and its assets frozen until the verdict.
 """
@@ -78,7 +78,12 @@ def subpoenaed(world: World, suspect_id: str) -> ev.EvidenceRefs:
     """What a subpoena finds of ``suspect_id`` in what the world keeps."""
     account = world.accounts[suspect_id]
     messages = [m.message_id for m in world.messages if suspect_id in (m.sender, m.target)]
-    return ev.EvidenceRefs(message_ids=messages, order_ids=list(account.open_orders))
+    window = world.sec.trades.get(suspect_id, ()) if world.sec is not None else ()
+    return ev.EvidenceRefs(
+        trade_ids=[t.trade_id for t in window],
+        message_ids=messages,
+        order_ids=list(account.open_orders),
+    )
 
 
 def _subpoena(rec: Recorder, account: Account, c: cmd.Subpoena, case: Case) -> None:

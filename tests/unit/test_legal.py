@@ -666,9 +666,12 @@ def test_a_subpoena_names_the_suspects_messages() -> None:
             reason="tipped",
         )
     )
+    m.run(m.order("BUY", "honest", 3, price=m.world.mark(m.symbol) + 50))
+    m.run(m.order("SHORT", "crook", 1, price=m.world.mark(m.symbol)))
     events = m.run(cmd.Subpoena(command_id=cid(), agent_id="inv", case_id=1))
     (evidence,) = of(events, ev.EvidenceAdded)
     assert evidence.refs.message_ids == [m.world.messages[0].message_id]  # type: ignore[attr-defined]
+    assert evidence.refs.trade_ids  # type: ignore[attr-defined]
 
 
 def test_an_accuser_repeating_itself_adds_no_strength() -> None:
