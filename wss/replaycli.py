@@ -169,8 +169,28 @@ def _every(ticks: int) -> int:
 
 
 async def _export(settings: Settings, args: argparse.Namespace) -> int:
-    raise WssError("wss season export: not yet")
+    from replayer.archive import export_season  # noqa: PLC0415
+    from wss.bootstrap import nats  # noqa: PLC0415
+    from wss.seasonlog import SeasonLog  # noqa: PLC0415
+
+    async with nats(settings) as conn:
+        done = await export_season(SeasonLog(conn.nc, args.season), args.out)
+    print(
+        f"season {done.season}: {done.commands:,} commands, {done.events:,} events, "
+        f"{done.ticks} ticks -> {done.path} ({done.bytes:,} bytes); "
+        f"final state hash {done.final_hash}"
+    )
+    return 0
 
 
 async def _import(settings: Settings, args: argparse.Namespace) -> int:
-    raise WssError("wss season import: not yet")
+    from replayer.archive import import_season  # noqa: PLC0415
+    from wss.bootstrap import nats  # noqa: PLC0415
+
+    async with nats(settings) as conn:
+        verdict = await import_season(conn.nc, args.file)
+    print(
+        f"season {verdict.season} imported: {verdict.ticks} ticks, {verdict.events:,} events "
+        f"replayed byte for byte; final state hash {verdict.final_hash}"
+    )
+    return 0
