@@ -128,12 +128,16 @@ async def test_a_case_is_built_charged_and_judged_in_public(nats_url: str, tmp_p
             assert verdict["trial_tick"] == verdict["closed_tick"]
 
             def on_channel() -> list[str]:
-                kinds = [e.event for e in legal]
+                mine = [e for e in legal if e.data.get("case_id") == charged["investigation_id"]]
+                kinds = [e.event for e in mine]
                 return kinds if "VerdictReached" in kinds else []
 
             kinds = await eventually(_sync(on_channel), timeout=10)
             assert kinds.index("CaseOpened") < kinds.index("SuspectCharged")
-            evidence = [e.data for e in legal if e.event == "EvidenceAdded"]
+            ours = charged["investigation_id"]
+            evidence = [
+                e.data for e in legal if e.event == "EvidenceAdded" and e.data["case_id"] == ours
+            ]
             assert [e["submitted_by"] for e in evidence][1:] == ["whistleblower"] * 2
 
         charges = await eventually(_sync(lambda: inbox.alerts("SuspectCharged")), timeout=15)
@@ -142,18 +146,43 @@ async def test_a_case_is_built_charged_and_judged_in_public(nats_url: str, tmp_p
         wanted = (await spectator.request("GET", "legal/most-wanted"))["wanted"]
         assert suspect not in [w["agent_id"] for w in wanted]  # the case is closed
         if verdict["status"] == "convicted":
-            assert [p["agent_id"] for p in prisoners] == [suspect]
+            assert suspect in [p["agent_id"] for p in prisoners]
             refused = await crook.act({"type": "FLEE", "destination": "Nauru"})
             out = await crook.wait_action(refused["actions"][0]["command_id"], wait_seconds=10)
             assert (out["status"], out["outcome"]["reason"]) == ("rejected", "agent_imprisoned")
         else:
-            assert prisoners == []
+            assert suspect not in [p["agent_id"] for p in prisoners]
         with pytest.raises(WssApiError) as missing:
             await spectator.request("GET", "legal/investigations/999")
         assert missing.value.status == 404
         with pytest.raises(WssApiError) as bad:
             await spectator.request("GET", "legal/investigations", params={"status": "nope"})
         assert bad.value.status == 422
+
+
+async def test_a_fugitive_is_fled_frozen_and_off_the_leaderboard(
+    nats_url: str, tmp_path: Path
+) -> None:
+    async with gateway_env(nats_url, tmp_path) as env, WssClient(env.url) as runner:
+        me = (await runner.register("runner", "quant"))["agent_id"]
+
+        async def ranked() -> bool:
+            return me in [e["agent_id"] for e in await runner.leaderboard()]
+
+        await eventually(ranked, timeout=10)
+        sent = await runner.act({"type": "FLEE", "destination": "Nauru"})
+        out = await runner.wait_action(sent["actions"][0]["command_id"], wait_seconds=10)
+        assert out["status"] == "accepted", out
+
+        async def fled() -> bool:
+            profile = await runner.request("GET", f"agents/{me}")
+            return profile["status"] == "fled"
+
+        await eventually(fled, timeout=10)
+        assert me not in [e["agent_id"] for e in await runner.leaderboard()]
+        again = await runner.act({"type": "FLEE", "destination": "Rio"})
+        refused = await runner.wait_action(again["actions"][0]["command_id"], wait_seconds=10)
+        assert (refused["status"], refused["outcome"]["reason"]) == ("rejected", "agent_not_active")
 
 
 def _sync(fn):  # type: ignore[no-untyped-def]
