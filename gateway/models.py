@@ -286,7 +286,11 @@ class TickWebhook(Body):
     world: WebhookWorld | None
     news: list[NewsItem]
     messages: list[dict[str, Any]] = Field(description="messages, alliances, bribes to you")
-    alerts: list[dict[str, Any]] = Field(description="your fills, rejections, margin calls")
+    alerts: list[dict[str, Any]] = Field(
+        description="your fills, rejections, margin calls; under rules version 2 also the "
+        "legal events that name you (cases, charges, freezes, verdicts, fines, prison, "
+        "flight, bribes, rewards, a CEO's earnings preview), each {alert: <event type>, ...}"
+    )
     dropped: int = Field(
         description="oldest alerts/messages dropped because more than 500 of a kind were "
         "waiting for you (your endpoint failed for a long time)"

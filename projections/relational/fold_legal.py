@@ -166,6 +166,17 @@ def _escrow(st: BatchState, _seq: int, e: ev.EscrowReleased) -> None:
         _cash(st, e.to, e.tick, e.amount)
 
 
+def _ceo(st: BatchState, seq: int, e: ev.CeoAppointed) -> None:
+    st.headline(
+        seq,
+        e,
+        "legal",
+        f"{e.agent_id} is appointed CEO of {e.symbol}",
+        symbol=e.symbol,
+        agent_id=e.agent_id,
+    )
+
+
 LEGAL_HANDLERS: dict[type[Any], Callable[[BatchState, int, Any], None]] = {
     ev.CaseOpened: _case_opened,
     ev.EvidenceAdded: _evidence,
@@ -180,4 +191,5 @@ LEGAL_HANDLERS: dict[type[Any], Callable[[BatchState, int, Any], None]] = {
     ev.FinePaid: _fine,
     ev.RewardPaid: _reward,
     ev.EscrowReleased: _escrow,
+    ev.CeoAppointed: _ceo,
 }
