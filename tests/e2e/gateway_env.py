@@ -22,7 +22,7 @@ from gateway.deps import GatewaySettings
 from gateway.runtime import RunningGateway, running_gateway
 from gateway.webhooks import WebhookDispatcher
 from projections.relational import queries
-from schemas.config import PopulationConfig, SeasonConfig
+from schemas.config import NO_CROOKS, PopulationConfig, SeasonConfig
 from wss.natsserver import connect, free_port
 from wss.season import RunResult, create_season, run_engine
 from wss.seasonlog import SeasonLog
@@ -38,8 +38,10 @@ TEST_SETTINGS = GatewaySettings(
 )
 CONFIG = SeasonConfig(
     symbols=4,
+    # No seeded crooks: the tests script their own crimes, and the SEC would otherwise
+    # open cases (and fill the prison) of its own in the same season.
     population=PopulationConfig(
-        market_makers=2, noise_traders=4, momentum_traders=1, value_traders=1
+        market_makers=2, noise_traders=4, momentum_traders=1, value_traders=1, crooks=NO_CROOKS
     ),
 )
 
