@@ -48,8 +48,9 @@ def decide(rec: Recorder, rules: RuleSet, c: StepInput) -> None:
     if account is None:
         refuse(rec, c, RejectReason.UNKNOWN_AGENT, f"no agent {c.agent_id}")
     elif account.status is AgentStatus.IMPRISONED:  # rules v2 only: v1 never imprisons
-        release = world.prison[account.agent_id][0]
-        refuse(rec, c, RejectReason.AGENT_IMPRISONED, f"in prison until tick {release}")
+        term = world.prison.get(account.agent_id)
+        until = f" until tick {term[0]}" if term is not None else ""
+        refuse(rec, c, RejectReason.AGENT_IMPRISONED, f"in prison{until}")
     elif not account.active:
         refuse(rec, c, RejectReason.AGENT_NOT_ACTIVE, f"agent is {account.status.value}")
     elif isinstance(c, ORDER_COMMANDS):

@@ -6,16 +6,17 @@ the strength being that of its strongest open case. Away: its open orders are ca
 its status is ``fled``, its assets are frozen for good (it can never act again) and it
 leaves the leaderboard; its cases are tried in absentia (a fine, no prison). Caught: it is
 charged at once if it was not, and goes straight to prison for ``FLIGHT_PRISON_TICKS``.
+A charged (frozen) suspect may still try: its assets stay frozen wherever it ends up.
 """
 
 from domain.context import Recorder
 from domain.rng import generator
 from domain.rules import investigations, prison
-from domain.rules.legal import accepted, refuse
+from domain.rules.legal import accepted
 from domain.state import Account, Case
 from schemas import commands as cmd
 from schemas import events as ev
-from schemas.enums import CancelReason, CaseStatus, RejectReason
+from schemas.enums import CancelReason, CaseStatus
 
 ESCAPE_BASE_PCT = 90
 ESCAPE_FLOOR_PCT = 10
@@ -36,10 +37,6 @@ def strongest_case(rec: Recorder, agent_id: str) -> Case | None:
 
 
 def flee(rec: Recorder, account: Account, c: cmd.Flee) -> None:
-    if account.agent_id in rec.world.frozen:
-        detail = investigations.frozen_detail(rec.world, account)
-        refuse(rec, c, (RejectReason.ASSETS_FROZEN, detail))
-        return
     case = strongest_case(rec, account.agent_id)
     pct = CERTAIN if case is None else escape_pct(case.strength)
     die = generator(rec.world.seed, rec.tick, f"flee:{account.agent_id}:{c.command_id}")

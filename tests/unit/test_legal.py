@@ -510,7 +510,6 @@ def _bad(m: Market) -> list[tuple[cmd.CommandBase, RejectReason]]:
             cmd.Bribe(command_id=cid(), agent_id="crook", target_agent_id="honest", amount=1),
             RejectReason.ASSETS_FROZEN,
         ),
-        (cmd.Flee(command_id=cid(), agent_id="crook", destination="x"), RejectReason.ASSETS_FROZEN),
         (m.order("BUY", "crook", 1, price=mark), RejectReason.ASSETS_FROZEN),
         (
             cmd.Whistleblow(
@@ -720,3 +719,23 @@ def test_the_seeded_crooks_are_caught_tried_and_sentenced_and_the_honest_are_not
     jailed = {e.agent_id for e in of(events, ev.AgentImprisoned)}  # type: ignore[attr-defined]
     assert jailed <= crooks
     assert of(events, ev.AgentReleased)
+
+
+def test_a_charged_suspect_may_still_run_and_stays_frozen() -> None:
+    m, _ = charged_market(5)
+    image = json.loads(json.dumps(snapshot(m.world)))
+    outcomes = set()
+    for n in range(60):
+        copy = Market.__new__(Market)
+        copy.__dict__.update(m.__dict__)
+        copy.world = restore(image)
+        events = copy.run(cmd.Flee(command_id=f"run{n}", agent_id="crook", destination="Nauru"))
+        if of(events, ev.AgentFled):
+            assert copy.world.accounts["crook"].status is AgentStatus.FLED
+            assert "crook" in copy.world.frozen
+            outcomes.add("fled")
+        else:
+            assert of(events, ev.FlightFailed)
+            assert copy.world.accounts["crook"].status is AgentStatus.IMPRISONED
+            outcomes.add("caught")
+    assert outcomes == {"fled", "caught"}
