@@ -17,9 +17,9 @@ from schemas.events import parse_event
 from wss.eventstore.jetstream import StoredMsg
 from wss.seasonlog import SeasonLog
 
-# Called after each whole tick is applied: (the world, its TickClosed, the tick's other
-# events, the TickClosed's stream sequence).
-OnTick = Callable[[World, ev.TickClosed, list[ev.EventBase], int], None]
+# Called after each whole tick is applied: the world, the tick's TickClosed, and the
+# tick's stored messages with their events (the TickClosed last).
+OnTick = Callable[[World, ev.TickClosed, list[tuple[StoredMsg, ev.EventBase]]], None]
 
 
 @dataclass(slots=True)
@@ -67,7 +67,8 @@ async def fold(
                 evolve(world, event)
                 out.last_hash, out.closed_seq = event.state_hash, msg.seq
                 if on_tick is not None:
-                    on_tick(world, event, [decided for _, decided in pending], msg.seq)
+                    pending.append((msg, event))
+                    on_tick(world, event, pending)
                 pending.clear()
                 if until_tick is not None and event.tick >= until_tick:
                     out.event_seq = msg.seq

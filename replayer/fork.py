@@ -17,17 +17,17 @@ engine builds seasons:
 """
 
 import contextlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from nats.aio.client import Client
 
+from domain.hashing import restore, snapshot
 from domain.rules.configuration import FIXED_AT_GENESIS
 from domain.rules.versions import RULE_SETS, UnknownRulesVersion
 from domain.state import World
-from replayer.fold import fold
+from replayer.fold import OnTick, fold
 from schemas import commands as cmd
 from schemas import events as ev
 from schemas.config import SeasonConfig
@@ -37,7 +37,7 @@ from wss.eventstore.jetstream import StoredMsg
 from wss.lease import Lease
 from wss.season import new_season_id
 from wss.seasonlog import SeasonInfo, SeasonLog, decode_command
-from wss.snapshots import SnapshotStore
+from wss.snapshots import Snapshot, SnapshotStore
 from wss.streams import MSG_ID
 
 LEASE_SECONDS = 30.0
@@ -127,23 +127,23 @@ def changed_config(
     return config, version
 
 
-async def _cuts(
-    log: SeasonLog, on_tick: Callable[[World, ev.TickClosed], None]
-) -> tuple[list[TickCut], World]:
+async def _cuts(log: SeasonLog, on_tick: OnTick) -> tuple[list[TickCut], World]:
     """Fold the whole season, recording each tick's command range and hash."""
     cuts: list[TickCut] = []
 
-    def record(world: World, closed: ev.TickClosed, _: list[ev.EventBase], seq: int) -> None:
+    def record(
+        world: World, closed: ev.TickClosed, tick: list[tuple[StoredMsg, ev.EventBase]]
+    ) -> None:
         cuts.append(
             TickCut(
                 closed.tick,
                 closed.first_command_seq,
                 closed.last_command_seq,
                 closed.state_hash,
-                seq,
+                tick[-1][0].seq,
             )
         )
-        on_tick(world, closed)
+        on_tick(world, closed, tick)
 
     world = (await fold(log, on_tick=record)).world
     return cuts, world
@@ -173,25 +173,16 @@ async def _append_command(target: SeasonLog, msg: StoredMsg) -> int:
     return int(ack.seq)
 
 
-async def _copy_events(source: SeasonLog, target: SeasonLog, cuts: list[TickCut]) -> int:
-    """Append source's ticks ``cuts`` (from genesis) to target, as the engine appends them."""
-    if not cuts:
-        return 0
+async def _copy_events(
+    target: SeasonLog, cuts: list[TickCut], ticks: list[list[tuple[str, bytes]]]
+) -> int:
+    """Append the original's ticks (from genesis; the stored bytes) to target, as the
+    engine appends them."""
     seq = 0
-    by_tick = iter(cuts)
-    cut = next(by_tick)
-    tick: list[tuple[str, bytes]] = []
-    stream = source.streams.event_stream
-    async with contextlib.aclosing(source.read(stream, 1, cuts[-1].closed_seq)) as pages:
-        async for page in pages:
-            for msg in page:
-                tick.append((msg.subject.rsplit(".", 1)[-1], msg.data))
-                if msg.seq == cut.closed_seq:
-                    seq = await target.publish_tick(
-                        cut.tick, cut.last_command_seq, tick, after_seq=seq, first=0
-                    )
-                    tick = []
-                    cut = next(by_tick, cut)
+    for cut, tick in zip(cuts, ticks, strict=True):
+        seq = await target.publish_tick(
+            cut.tick, cut.last_command_seq, tick, after_seq=seq, first=0
+        )
     return seq
 
 
@@ -206,6 +197,8 @@ class _Plan:
     end: World
     config: SeasonConfig
     rules_version: int
+    kept: list[list[tuple[str, bytes]]]  # the stored events of ticks 0..T, tick by tick
+    image: dict[str, Any]  # the world at T (domain.hashing.snapshot)
 
 
 async def _plan(original: SeasonLog, at: int) -> _Plan:
@@ -213,11 +206,18 @@ async def _plan(original: SeasonLog, at: int) -> _Plan:
     course = Path()
     rules: dict[str, Any] = {}
 
-    def on_original(world: World, closed: ev.TickClosed) -> None:
+    kept: list[list[tuple[str, bytes]]] = []
+
+    def on_original(
+        world: World, closed: ev.TickClosed, tick: list[tuple[StoredMsg, ev.EventBase]]
+    ) -> None:
         if closed.tick >= at:
             course.record(closed.tick, closed.state_hash, world)
+        if closed.tick <= at:
+            kept.append([(m.subject.rsplit(".", 1)[-1], m.data) for m, _ in tick])
         if closed.tick == at:
             rules["config"], rules["version"] = world.config, world.rules_version
+            rules["image"] = snapshot(world)
 
     cuts, end = await _cuts(original, on_original)
     if not cuts:
@@ -226,7 +226,9 @@ async def _plan(original: SeasonLog, at: int) -> _Plan:
         raise WssError(
             f"tick {at} is out of range: season {original.season} has ticks 0..{cuts[-1].tick}"
         )
-    return _Plan(info, at, cuts, course, end, rules["config"], rules["version"])
+    return _Plan(
+        info, at, cuts, course, end, rules["config"], rules["version"], kept, rules["image"]
+    )
 
 
 async def _seed(nc: Client, original: SeasonLog, plan: _Plan) -> tuple[SeasonLog, str]:
@@ -240,7 +242,7 @@ async def _seed(nc: Client, original: SeasonLog, plan: _Plan) -> tuple[SeasonLog
     cut = kept[-1].last_command_seq
     if await _copy_commands(original, log, 1, cut) != cut:
         raise WssError(f"season {original.season}: its command log has gaps; cannot fork it")
-    await _copy_events(original, log, kept)
+    await _copy_events(log, kept, plan.kept)
     return log, created
 
 
@@ -261,13 +263,17 @@ async def fork_season(
     cuts = plan.cuts
     later = await _commands_after(original, cuts[at].last_command_seq, cuts[-1].last_command_seq)
     log, created = await _seed(nc, original, plan)
+    kept_seq = cuts[at].closed_seq
     lease = Lease(log.js, log.season, LEASE_SECONDS)
     await lease.acquire()
     snapshots = SnapshotStore(nats_url) if snapshot_every > 0 else None
     engine = Engine(log, lease, snapshots, max(snapshot_every, 1))
     course = Path()
     try:
-        await engine.recover()
+        # The world at T, as the original's fold left it: the fork's log holds the same
+        # events, so folding them again would give this same world.
+        start = Snapshot(restore(plan.image), kept_seq, cuts[at].state_hash)
+        await engine.recover(start)
         if engine.last_hash != cuts[at].state_hash:
             raise WssError(f"fork of {original.season} does not stand at tick {at}'s hash")
         course.record(at, engine.last_hash, engine.world)

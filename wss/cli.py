@@ -73,6 +73,7 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
             "engine",
             "disk",
             "replay",
+            "fork",
             "project",
             "gateway",
             "resume",
@@ -82,7 +83,7 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print only the JSON line")
     bench.add_argument("--agents", type=int, default=1000, help="engine/disk/soak: agents")
     bench.add_argument("--ticks", type=int, default=0, help="engine/disk/replay: override length")
-    bench.add_argument("--events", type=int, default=0, help="resume: season length")
+    bench.add_argument("--events", type=int, default=0, help="resume/fork: season length")
     bench.add_argument("--minutes", type=float, default=0, help="soak: how long (default 10)")
     bench.add_argument("--port", type=int, default=0, help="resume/soak: gateway port")
     bench.add_argument("--home", type=Path, help="resume: build the season here and keep it")

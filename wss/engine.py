@@ -18,7 +18,7 @@ from wss.errors import Diverged, WssError
 from wss.eventstore.jetstream import StoredMsg
 from wss.lease import Lease
 from wss.seasonlog import CUT_HEADER, SeasonLog
-from wss.snapshots import SnapshotStore
+from wss.snapshots import Snapshot, SnapshotStore
 from wss.streams import TICK_HEADER
 
 # A snapshot at least every this many events (besides every WSS_SNAPSHOT_EVERY ticks):
@@ -89,10 +89,13 @@ class Engine:
     def season(self) -> str:
         return self.log.season
 
-    async def recover(self) -> None:
-        """Rebuild the world from the latest snapshot plus the whole ticks after it (the
-        replayer's fold); a half-published tail is kept to be re-run and checked."""
-        snap = await self.snapshots.latest(self.season) if self.snapshots else None
+    async def recover(self, start: Snapshot | None = None) -> None:
+        """Rebuild the world from the latest snapshot (or ``start``, a world the caller
+        already holds) plus the whole ticks after it (the replayer's fold); a
+        half-published tail is kept to be re-run and checked."""
+        snap = start
+        if snap is None and self.snapshots:
+            snap = await self.snapshots.latest(self.season)
         folded = await fold(
             self.log,
             world=snap.world if snap else None,

@@ -33,6 +33,11 @@ def run_bench(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
 
         result = bench_replay(events=args.ticks or 1_000_000)
         return result
+    if args.what == "fork":
+        from wss.bench.replay import bench_fork  # noqa: PLC0415
+
+        result = bench_fork(events=args.events or 100_000)
+        return result
     if args.what == "project":
         from wss.bench.project import bench_project  # noqa: PLC0415
 
