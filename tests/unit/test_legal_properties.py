@@ -147,22 +147,32 @@ def raise_suspicions(data: st.DataObject, world: World, tick: int) -> None:
 
 
 def check_nobody_barred_trades(before: World, events: list[ev.EventBase]) -> None:
-    barred = {a for a, x in before.accounts.items() if not x.active} | set(before.frozen)
+    """Imprisoned and fled agents trade not at all; a frozen one only in the house's own
+    forced liquidation of a missed margin call (``liq.`` orders), never by its commands."""
+    barred = {a for a, x in before.accounts.items() if not x.active}
+    frozen = set(before.frozen)
+    forced: set[int] = set()
     for e in events:
         match e:
             case ev.AgentImprisoned() | ev.AgentFled():
                 barred.add(e.agent_id)
+            case ev.AgentReleased():
+                barred.discard(e.agent_id)
             case ev.AssetsFrozen():
-                barred.add(e.agent_id)
+                frozen.add(e.agent_id)
+            case ev.AssetsUnfrozen():
+                frozen.discard(e.agent_id)
             case ev.OrderAccepted():
                 assert e.agent_id not in barred, e
+                if e.agent_id in frozen:
+                    assert e.command_id.startswith("liq."), e
+                    forced.add(e.order_id)
             case ev.TradeExecuted():
-                assert e.buyer_id not in barred, e
-                assert e.seller_id not in barred, e
+                for agent, order in ((e.buyer_id, e.buy_order_id), (e.seller_id, e.sell_order_id)):
+                    assert agent not in barred, e
+                    assert agent not in frozen or order in forced, e
             case _:
                 pass
-        if isinstance(e, (ev.AgentReleased, ev.AssetsUnfrozen)):
-            barred.discard(e.agent_id)  # may act again: a conservative check re-adds none
 
 
 def check_cases(world: World, tick: int) -> None:
