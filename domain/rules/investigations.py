@@ -136,10 +136,6 @@ def freeze(rec: Recorder, case: Case, why: str) -> None:
     )
 
 
-def is_frozen(world: World, agent_id: str) -> bool:
-    return agent_id in world.frozen
-
-
 def place_unless_frozen(
     place: Callable[[Recorder, Account, cmd.OrderCommand], None],
 ) -> Callable[[Recorder, Account, cmd.OrderCommand], None]:

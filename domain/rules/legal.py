@@ -23,7 +23,6 @@ LEGAL_COMMANDS = (
 LegalCommand = (
     cmd.Bribe | cmd.Whistleblow | cmd.Flee | cmd.OpenCase | cmd.Subpoena | cmd.FreezeAssets
 )
-INVESTIGATOR_COMMANDS = (cmd.OpenCase, cmd.Subpoena, cmd.FreezeAssets)
 Refusal = tuple[RejectReason, str]
 
 
