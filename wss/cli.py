@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nats.errors
 
+from wss import replaycli  # light: each of its commands imports what it uses
 from wss.errors import WssError
 from wss.natsserver import NatsServerError, NatsServerNotFound, NatsUnreachable
 from wss.settings import Settings
@@ -59,8 +60,6 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     else:
         # Importing the gateway costs seconds: the other commands must not pay for it.
         sub.add_parser("agent", help="run an example agent against a gateway")
-
-    from wss import replaycli  # noqa: PLC0415 - light: its commands import what they use
 
     replaycli.add_parsers(sub)
 
@@ -120,9 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             for path in write_schemas(args.out):
                 print(f"wrote {path}")
             return 0
-        if args.command in ("replay", "season"):
-            from wss import replaycli  # noqa: PLC0415
-
+        if args.command in replaycli.COMMANDS:
             return replaycli.run(args, settings)
         if args.command == "bench":
             from wss.bench import run_bench  # noqa: PLC0415

@@ -11,7 +11,7 @@ from typing import Any
 from wss.errors import WssError
 from wss.settings import Settings
 
-COMMANDS = ("replay", "season")
+COMMANDS = ("replay", "season", "export")
 PNL_ROWS = 15  # agents in the printed report (--json has them all), biggest change first
 PRICE_COLUMNS = 8
 
@@ -44,6 +44,11 @@ def add_parsers(sub: Any) -> None:
     imported = how.add_parser("import", help="a season from an exported file, checked first")
     imported.add_argument("file", type=Path)
 
+    tables = sub.add_parser("export", help="a season as Parquet or CSV tables (trades, orders...)")
+    tables.add_argument("--season", required=True)
+    tables.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    tables.add_argument("--out", type=Path, required=True, help="a directory")
+
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "replay" and args.replay_command == "state":
@@ -54,7 +59,21 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_export(settings, args))
     if args.command == "season" and args.season_command == "import":
         return asyncio.run(_import(settings, args))
+    if args.command == "export":
+        return asyncio.run(_tables(settings, args))
     raise WssError(f"unknown command {args.command}")
+
+
+async def _tables(settings: Settings, args: argparse.Namespace) -> int:
+    from replayer.export import export_tables  # noqa: PLC0415
+    from wss.bootstrap import nats  # noqa: PLC0415
+    from wss.seasonlog import SeasonLog  # noqa: PLC0415
+
+    async with nats(settings) as conn:
+        counts = await export_tables(SeasonLog(conn.nc, args.season), args.out, args.format)
+    rows = ", ".join(f"{name} {n:,}" for name, n in counts.items())
+    print(f"season {args.season}: wrote {args.format} tables to {args.out}: {rows}")
+    return 0
 
 
 async def _state(settings: Settings, args: argparse.Namespace) -> int:
