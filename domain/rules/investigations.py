@@ -1,7 +1,8 @@
 """Investigations (rules v2): cases opened, evidence added, suspects charged and frozen.
 
 A case is about one suspect and one offence. It opens from an SEC suspicion at or above
-``OPEN_CONFIDENCE_PCT``, from a WHISTLEBLOW, or from an SEC investigator agent's OPEN_CASE.
+``OPEN_CONFIDENCE_PCT`` (for its suspect, and for each accomplice it names at half the
+weight), from a WHISTLEBLOW, or from an SEC investigator agent's OPEN_CASE.
 Each piece of evidence adds a weight to the case's strength (0..100); at
 ``CHARGE_STRENGTH`` the suspect is charged, its assets are frozen and the trial is set
 ``TRIAL_DELAY_TICKS`` later (domain/rules/courts.py). A case never charged lapses
@@ -156,35 +157,49 @@ def frozen_detail(world: World, account: Account) -> str:
 
 
 def from_suspicions(rec: Recorder) -> None:
-    """Each suspicion raised this tick opens or strengthens the case it names."""
-    world = rec.world
-    for s in list(world.suspicions):
-        if s.suspect_id not in world.accounts:
-            continue
-        case = case_of(world, s.suspect_id, s.offence)
-        if case is None and s.confidence_pct < OPEN_CONFIDENCE_PCT:
-            continue
-        if case is None:
-            case = open_case(rec, s.suspect_id, s.offence, opened_by=SEC_AGENT_ID, reason=s.reason)
-        if case.status is not CaseStatus.OPEN and case.status is not CaseStatus.CHARGED:
-            continue
+    """Each suspicion raised this tick opens or strengthens the case it names, and those
+    of its accomplices at half the weight."""
+    for s in list(rec.world.suspicions):
+        weight = s.confidence_pct * SUSPICION_WEIGHT_PCT // 100
         refs = ev.EvidenceRefs(
             trade_ids=list(s.trade_ids),
             order_ids=list(s.order_ids),
             ticks=list(s.ticks),
             suspicion_id=s.suspicion_id,
         )
-        weight = s.confidence_pct * SUSPICION_WEIGHT_PCT // 100
         reason = f"SEC surveillance ({s.confidence_pct}% confident): {s.reason}"
-        add_evidence(
-            rec,
-            case,
-            source="suspicion",
-            submitted_by=SEC_AGENT_ID,
-            weight=weight,
-            reason=reason,
-            refs=refs,
-        )
+        _suspect(rec, s, s.suspect_id, weight=weight, reason=reason, refs=refs)
+        for accomplice in s.accomplice_ids:
+            why = f"accomplice of {s.suspect_id}: {reason}"
+            _suspect(rec, s, accomplice, weight=weight // 2, reason=why, refs=refs)
+
+
+def _suspect(
+    rec: Recorder,
+    s: ev.SuspicionRaised,
+    agent_id: str,
+    *,
+    weight: int,
+    reason: str,
+    refs: ev.EvidenceRefs,
+) -> None:
+    world = rec.world
+    if agent_id not in world.accounts:
+        return
+    case = case_of(world, agent_id, s.offence)
+    if case is None:
+        if s.confidence_pct < OPEN_CONFIDENCE_PCT:
+            return
+        case = open_case(rec, agent_id, s.offence, opened_by=SEC_AGENT_ID, reason=reason)
+    add_evidence(
+        rec,
+        case,
+        source="suspicion",
+        submitted_by=SEC_AGENT_ID,
+        weight=weight,
+        reason=reason,
+        refs=refs,
+    )
 
 
 def charge_unstalled(rec: Recorder) -> None:

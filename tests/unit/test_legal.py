@@ -739,3 +739,27 @@ def test_a_charged_suspect_may_still_run_and_stays_frozen() -> None:
             assert copy.world.accounts["crook"].status is AgentStatus.IMPRISONED
             outcomes.add("caught")
     assert outcomes == {"fled", "caught"}
+
+
+def test_a_suspicion_names_its_accomplices_at_half_the_weight() -> None:
+    m = market()
+    evolve(
+        m.world,
+        ev.SuspicionRaised(
+            tick=m.tick + 1,
+            suspicion_id=next(_ids),
+            offence=Offence.WASH_TRADING,
+            suspect_id="crook",
+            accomplice_ids=["honest", "ghost"],
+            confidence_pct=100,
+            trade_ids=[1],
+            reason="traded back and forth",
+        ),
+    )
+    events = m.run()
+    cases = {c.suspect_id: c for c in m.world.cases.values()}
+    assert sorted(cases) == ["crook", "honest"]  # an unknown accomplice is passed over
+    assert cases["crook"].strength == 60
+    assert cases["honest"].strength == 30
+    (charge,) = of(events, ev.SuspectCharged)
+    assert charge.suspect_id == "crook"  # type: ignore[attr-defined]
