@@ -1,6 +1,7 @@
 """Marking the close: in the day's last minutes one agent's aggressive trades did most of
-the aggression one way in a symbol and walked its price that way, and the close ended
-that way from where the window began."""
+the aggression one way in a symbol and walked its price that way; the close ended that
+way from where the window began, or the walk was twice as long (the close would have
+ended lower still without it)."""
 
 from collections.abc import Iterator
 
@@ -29,8 +30,7 @@ def _markers(
     symbol: str, trades: list[Trade], *, up: bool, prices: tuple[int, int]
 ) -> Iterator[Finding]:
     ref, close = prices
-    if (close - ref) * (1 if up else -1) <= 0:
-        return  # the close did not move their way
+    moved = (close - ref) * (1 if up else -1) > 0  # the close ended their way
     total = 0
     per_agent: dict[str, list[Trade]] = {}
     for t in trades:
@@ -45,7 +45,7 @@ def _markers(
         push_bps = push * BPS // ref
         if notional < CLOSE_MIN_NOTIONAL or notional * 100 < total * CLOSE_SHARE_PCT:
             continue
-        if push_bps < CLOSE_PUSH_BPS:
+        if push_bps < (CLOSE_PUSH_BPS if moved else 2 * CLOSE_PUSH_BPS):
             continue
         how = "bought" if up else "sold"
         yield Finding(
