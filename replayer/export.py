@@ -159,21 +159,25 @@ class _Collector:
     }
 
 
+async def season_tables(log: SeasonLog) -> dict[str, pa.Table]:
+    """Every table of the season, from one fold of its log."""
+    await log.require()
+    collector = _Collector()
+    await fold(log, on_tick=collector.on_tick)
+    return {name: table.arrow() for name, table in collector.tables.items()}
+
+
 async def export_tables(log: SeasonLog, out: Path, fmt: str = "parquet") -> dict[str, int]:
     """Write each table to ``out/<name>.<fmt>``; returns the row counts."""
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
-    await log.require()
-    collector = _Collector()
-    await fold(log, on_tick=collector.on_tick)
-    return await asyncio.to_thread(_write, collector.tables, out, fmt)
+    return await asyncio.to_thread(_write, await season_tables(log), out, fmt)
 
 
-def _write(tables: dict[str, Table], out: Path, fmt: str) -> dict[str, int]:
+def _write(tables: dict[str, pa.Table], out: Path, fmt: str) -> dict[str, int]:
     out.mkdir(parents=True, exist_ok=True)
     counts = {}
-    for name, table in tables.items():
-        arrow = table.arrow()
+    for name, arrow in tables.items():
         path = out / f"{name}.{fmt}"
         if fmt == "parquet":
             pq.write_table(arrow, path)

@@ -11,7 +11,7 @@ from typing import Any
 from wss.errors import WssError
 from wss.settings import Settings
 
-COMMANDS = ("replay", "season", "export")
+COMMANDS = ("replay", "season", "export", "report")
 PNL_ROWS = 15  # agents in the printed report (--json has them all), biggest change first
 PRICE_COLUMNS = 8
 
@@ -49,6 +49,10 @@ def add_parsers(sub: Any) -> None:
     tables.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     tables.add_argument("--out", type=Path, required=True, help="a directory")
 
+    report = sub.add_parser("report", help="a season's scorecard: JSON, an HTML page, PNG plots")
+    report.add_argument("--season", required=True)
+    report.add_argument("--out", type=Path, help="a directory (default: report-<season>)")
+
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "replay" and args.replay_command == "state":
@@ -61,7 +65,27 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_import(settings, args))
     if args.command == "export":
         return asyncio.run(_tables(settings, args))
+    if args.command == "report":
+        return asyncio.run(_report(settings, args))
     raise WssError(f"unknown command {args.command}")
+
+
+async def _report(settings: Settings, args: argparse.Namespace) -> int:
+    from replayer.report import write_report  # noqa: PLC0415
+    from wss.bootstrap import nats  # noqa: PLC0415
+    from wss.seasonlog import SeasonLog  # noqa: PLC0415
+
+    out = args.out or Path(f"report-{args.season}")
+    async with nats(settings) as conn:
+        card = await write_report(SeasonLog(conn.nc, args.season), out)
+    r = card["returns"]
+    kurtosis = r.get("excess_kurtosis")
+    print(
+        f"season {args.season}: {card['trades']:,} trades, {r['count']:,} returns, excess "
+        f"kurtosis {'-' if kurtosis is None else f'{kurtosis:.2f}'}; wrote "
+        f"{out / 'report.json'}, {out / 'report.html'} and {len(card['images'])} plots"
+    )
+    return 0
 
 
 async def _tables(settings: Settings, args: argparse.Namespace) -> int:
