@@ -14,12 +14,14 @@ import json
 from collections.abc import Iterator
 
 import pytest
+from pydantic import ValidationError
 
 from domain import World, evolve, restore, snapshot, state_hash
 from domain.rules import bribery, courts, flight, insiders, investigations, prison
 from domain.simulate import simulate
 from domain.state import HOUSE_ESCROW, HOUSE_FINES, SEC_AGENT_ID
 from domain.traders import registry
+from gateway.agent_input import validate_action
 from schemas import commands as cmd
 from schemas import events as ev
 from schemas.config import PopulationConfig, SeasonConfig
@@ -763,3 +765,35 @@ def test_a_suspicion_names_its_accomplices_at_half_the_weight() -> None:
     assert cases["honest"].strength == 30
     (charge,) = of(events, ev.SuspectCharged)
     assert charge.suspect_id == "crook"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": "SUBPOENA", "case_id": "5"},  # a string is not an integer
+        {"type": "SUBPOENA", "case_id": 0},
+        {"type": "FREEZE_ASSETS", "case_id": True},
+        {"type": "OPEN_CASE", "target_agent_id": "x", "offence": "jaywalking", "reason": "r"},
+        {"type": "OPEN_CASE", "target_agent_id": "x", "offence": "spoofing", "reason": ""},
+        {"type": "WHISTLEBLOW", "target_agent_id": "x", "evidence": "e", "trade_ids": [0]},
+        {"type": "WHISTLEBLOW", "target_agent_id": "x", "evidence": "e", "order_ids": [1] * 21},
+        {"type": "WHISTLEBLOW", "target_agent_id": "x", "evidence": "e", "offence": 3},
+    ],
+)
+def test_the_gateway_refuses_bad_legal_actions_strictly(body: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        validate_action(cmd.AGENT_ACTION_ADAPTER, {"command_id": "c", "agent_id": "a", **body})
+
+
+def test_the_gateway_takes_good_legal_actions() -> None:
+    for body in (
+        {"type": "SUBPOENA", "case_id": 5},
+        {"type": "FREEZE_ASSETS", "case_id": 1},
+        {"type": "OPEN_CASE", "target_agent_id": "x", "offence": "spoofing", "reason": "r"},
+        {"type": "WHISTLEBLOW", "target_agent_id": "x", "evidence": "e", "trade_ids": [1, 2]},
+        {"type": "BRIBE", "target_agent_id": SEC_AGENT_ID, "amount": 100},
+    ):
+        parsed = validate_action(
+            cmd.AGENT_ACTION_ADAPTER, {"command_id": "c", "agent_id": "a", **body}
+        )
+        assert parsed.type == body["type"]
