@@ -9,16 +9,21 @@ between, which rescales it). Trading on it is insider trading (domain/rules/surv
 """
 
 from domain.context import Recorder
+from domain.outcomes import reject_command
 from domain.rules import earnings, registration
+from domain.state import SEC_AGENT_ID
 from schemas import commands as cmd
 from schemas import events as ev
-from schemas.enums import Role
+from schemas.enums import RejectReason, Role
 
 CEO_PREVIEW_TICKS = 30
 
 
 def register(rec: Recorder, c: cmd.RegisterAgent) -> None:
-    """Registration, then a CEO's appointment."""
+    """Registration (the built-in SEC's id is taken), then a CEO's appointment."""
+    if c.agent_id == SEC_AGENT_ID:
+        reject_command(rec, c, RejectReason.AGENT_EXISTS, "the built-in SEC's id")
+        return
     registration.register(rec, c)
     world = rec.world
     registered = rec.events and isinstance(rec.events[-1], ev.AgentRegistered)

@@ -797,3 +797,13 @@ def test_the_gateway_takes_good_legal_actions() -> None:
             cmd.AGENT_ACTION_ADAPTER, {"command_id": "c", "agent_id": "a", **body}
         )
         assert parsed.type == body["type"]
+
+
+def test_nobody_registers_as_the_built_in_sec() -> None:
+    m = market()
+    c = cmd.RegisterAgent(
+        command_id=cid(), agent_id=SEC_AGENT_ID, name="x", role=Role.QUANT, api_key_hash="0" * 64
+    )
+    (rejected,) = of(m.run(c), ev.CommandRejected)
+    assert rejected.reason is RejectReason.AGENT_EXISTS  # type: ignore[attr-defined]
+    assert SEC_AGENT_ID not in m.world.accounts
