@@ -41,6 +41,8 @@ def plain(value: Any) -> Any:
         return [{"key": plain(k), "value": plain(v)} for k, v in value.items()]
     if isinstance(value, (list, tuple, deque)):
         return [plain(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((plain(v) for v in value), key=repr)
     return repr(value)
 
 
