@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain.rules.investigations import CASE_LAPSE_TICKS, CHARGE_STRENGTH
 from projections.relational.queries import _all, _one
 from projections.relational.tables import AGENTS, INVESTIGATIONS, PRISON
 from projections.relational.views import (
@@ -29,7 +30,27 @@ CASE_STATUSES = ("active", *(s.value for s in CaseStatus))
 
 def _case(row: dict[str, Any]) -> dict[str, Any]:
     evidence = json.loads(row.get("evidence") or "[]")
-    return {**row, "offence": row["charge"], "evidence": evidence, "evidence_count": len(evidence)}
+    return {
+        **row,
+        "offence": row["charge"],
+        "evidence": evidence,
+        "evidence_count": len(evidence),
+        "standing": standing(row),
+    }
+
+
+def standing(row: dict[str, Any]) -> str:
+    """A case's standing in words: every case is closed by a verdict, or says why not."""
+    status = row["status"]
+    if status == CaseStatus.OPEN.value:
+        return (
+            f"gathering evidence: strength {row['strength']} of the "
+            f"{CHARGE_STRENGTH} a charge needs (dismissed after "
+            f"{CASE_LAPSE_TICKS} ticks without new evidence)"
+        )
+    if status == CaseStatus.CHARGED.value:
+        return f"charged: trial at tick {row['trial_tick']}"
+    return f"{status} at tick {row['closed_tick']}"
 
 
 async def investigations(

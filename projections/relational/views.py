@@ -235,6 +235,7 @@ class InvestigationView(View):
     reason: str | None
     verdict_reason: str | None
     evidence_count: int
+    standing: str  # why a case is still open, or how it ended
 
 
 class InvestigationDetail(InvestigationView):

@@ -83,6 +83,10 @@ async def test_cases_prison_status_and_cash_match_the_world(tmp_path: Path) -> N
         assert detail is not None
         assert detail.evidence
         assert detail.evidence[0].refs
+        listed = await legal_queries.investigations(engine, sid, status="active")
+        assert {c.investigation_id for c in listed} == set(world.cases)
+        for c in listed:
+            assert c.standing.startswith(("gathering evidence", "charged: trial at tick"))
         wanted = await legal_queries.most_wanted(engine, sid)
         assert {w.agent_id for w in wanted} == {c.suspect_id for c in world.cases.values()}
     finally:
