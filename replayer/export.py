@@ -12,13 +12,15 @@ One fold of the log (``replayer.fold``) writes, tick by tick:
 - ``bars``: every ``BarClosed`` (one per symbol per tick that traded).
 - ``top_of_book``: each symbol's best bid and ask (price, shares) after each tick, from the
   engine's own books; ``depth`` the best ``DEPTH_LEVELS`` levels of each side.
-- ``agents``: each account after each tick: cash, equity, P&L, status.
+- ``agents``: each account after each tick: cash, equity, P&L, status, strategy (the
+  seeded crooks' strategies are the ground truth that scores the SEC).
+- ``cases`` (rules v2): every case opened, with its verdict once there is one.
 
 Every row carries its ``tick``; rows from events carry the event's stream ``seq``.
 """
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +44,7 @@ FORMATS = ("parquet", "csv")
 @dataclass(slots=True)
 class Table:
     columns: tuple[str, ...]
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    rows: list[Sequence[Any]] = field(default_factory=list)
 
     def arrow(self) -> pa.Table:
         data = {c: [row[i] for row in self.rows] for i, c in enumerate(self.columns)}
@@ -71,6 +73,10 @@ def _tables() -> dict[str, Table]:
         "agents": Table(
             ("tick", "agent_id", "name", "role", "strategy", "status", "cash", "equity", "pnl")
         ),
+        "cases": Table(
+            ("seq", "tick", "case_id", "suspect_id", "offence", "opened_by", "investigator_id",
+             "reason", "verdict", "verdict_tick", "fine", "prison_ticks")
+        ),
     }  # fmt: skip
 
 
@@ -78,6 +84,7 @@ class _Collector:
     def __init__(self) -> None:
         self.tables = _tables()
         self.limits: dict[int, tuple[str, int, int, str]] = {}  # id -> (symbol, price, dir, agent)
+        self.cases: dict[int, list[Any]] = {}  # case id -> its row, completed at the verdict
 
     def on_tick(
         self, world: World, closed: ev.TickClosed, tick: list[tuple[StoredMsg, ev.EventBase]]
@@ -124,6 +131,17 @@ class _Collector:
             (seq, e.tick, e.symbol, e.open, e.high, e.low, e.close, e.volume, e.notional, e.trades)
         )
 
+    def _case(self, seq: int, e: ev.CaseOpened) -> None:
+        row = [seq, e.tick, e.case_id, e.suspect_id, e.offence.value, e.opened_by,
+               e.investigator_id, e.reason, None, None, None, None]  # fmt: skip
+        self.cases[e.case_id] = row
+        self.tables["cases"].rows.append(row)
+
+    def _verdict(self, _: int, e: ev.VerdictReached) -> None:
+        row = self.cases.get(e.case_id)
+        if row is not None:
+            row[8:] = [e.verdict.value, e.tick, e.fine, e.prison_ticks]
+
     def _order(self, *row: Any) -> None:
         self.tables["orders"].rows.append(row)
 
@@ -156,6 +174,8 @@ class _Collector:
         ev.OrderCancelled: _gone,
         ev.OrderExpired: _gone,
         ev.BarClosed: _bar,
+        ev.CaseOpened: _case,
+        ev.VerdictReached: _verdict,
     }
 
 

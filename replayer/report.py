@@ -12,6 +12,11 @@ The figures come from the season's tables (``replayer.export``), with these defi
 - **spread and depth over the day**: the mean quoted spread (ask - bid, cents, where both
   exist) and the mean shares at the best bid plus best ask, by minute of the trading day.
 - **P&L**: each agent's equity minus starting cash at the last tick, and the sum by role.
+- **the SEC** (rules v2): the seeded crooks (accounts whose strategy has an offence,
+  ``domain.traders.registry.OFFENCE_OF``) are the truth. ``flagged`` are the agents the
+  SEC's surveillance opened a case on (``opened_by == "sec"``), ``convicted`` those any
+  case convicted; precision = the share of them that are crooks, recall = the share of
+  crooks among them (None when there is nothing to divide by).
 """
 
 import asyncio
@@ -23,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from domain.clock import ticks_per_day
+from domain.traders.registry import OFFENCE_OF
 from replayer.export import season_tables
 from schemas.config import SeasonConfig
 from schemas.events import SeasonStarted, parse_event
@@ -109,8 +115,32 @@ def scorecard(tables: dict[str, pd.DataFrame], config: SeasonConfig) -> dict[str
         "pnl_by_agent": {
             str(a): int(v) for a, v in zip(last["agent_id"], last["pnl"], strict=True)
         },
+        "sec": sec_score(tables["agents"], tables["cases"]),
         "trades": len(tables["trades"]),
         "ticks": int(agents["tick"].max()) + 1 if len(agents) else 0,
+    }
+
+
+def _ratio(hit: int, total: int) -> float | None:
+    return hit / total if total else None
+
+
+def sec_score(agents: pd.DataFrame, cases: pd.DataFrame) -> dict[str, Any]:
+    crooked = {s.value for s in OFFENCE_OF}
+    crooks = set(agents.loc[agents["strategy"].isin(crooked), "agent_id"])
+    flagged = set(cases.loc[cases["opened_by"] == "sec", "suspect_id"]) if len(cases) else set()
+    convicted = (
+        set(cases.loc[cases["verdict"] == "convicted", "suspect_id"]) if len(cases) else set()
+    )
+    return {
+        "crooks": len(crooks),
+        "cases": len(cases),
+        "flagged": len(flagged),
+        "precision": _ratio(len(flagged & crooks), len(flagged)),
+        "recall": _ratio(len(flagged & crooks), len(crooks)),
+        "convicted": len(convicted),
+        "conviction_precision": _ratio(len(convicted & crooks), len(convicted)),
+        "conviction_recall": _ratio(len(convicted & crooks), len(crooks)),
     }
 
 
@@ -168,6 +198,7 @@ def _html(season: str, card: dict[str, Any], images: list[str]) -> str:
     roles = "".join(
         f"<tr><td>{k}</td><td>{v / 100:,.2f}</td></tr>" for k, v in card["pnl_by_role"].items()
     )
+    sec = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in card["sec"].items())
     figures = "".join(f'<p><img src="{name}" alt="{name}"></p>' for name in images)
     vv = card["volume_volatility_correlation"]
     return (
@@ -177,6 +208,7 @@ def _html(season: str, card: dict[str, Any], images: list[str]) -> str:
         f"<h2>Returns</h2><table>{rows}</table>"
         f"<p>volume-volatility correlation: {vv if vv is None else f'{vv:.4f}'}</p>"
         f"<h2>P&amp;L by role (dollars)</h2><table>{roles}</table>"
+        f"<h2>The SEC against the seeded crooks</h2><table>{sec}</table>"
         f"{figures}<p>Figures: report.json</p></body></html>"
     )
 

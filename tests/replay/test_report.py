@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from schemas.config import CrookConfig, PopulationConfig, SeasonConfig
 from tests.fixtures.wss_cli import wss, wss_env
 from tests.replay.seasons import run_season
 from wss.bootstrap import nats
@@ -16,6 +17,7 @@ from wss.settings import Settings
 pytest.importorskip("matplotlib", reason="a dependency since wss report: re-run ./setup.sh")
 pytestmark = pytest.mark.timeout(240)
 PNG = b"\x89PNG\r\n\x1a\n"
+HONEST = ("external", "market_maker", "noise", "momentum", "value")
 
 
 def _pearson(x: pd.Series, y: pd.Series) -> float:
@@ -72,3 +74,41 @@ async def test_report_writes_json_html_pngs_and_its_figures_match_the_trades(
     assert card["pnl_by_agent"]["alice"] == int(last[last["agent_id"] == "alice"]["pnl"].iloc[0])
     assert sum(card["pnl_by_role"].values()) == int(last["pnl"].sum())
     assert len(card["intraday"]["minute"]) == 30  # the open minutes of the day
+
+
+CROOKED = SeasonConfig(
+    symbols=4,
+    open_ticks_per_day=60,
+    after_hours_ticks=5,
+    population=PopulationConfig(
+        market_makers=2, noise_traders=6, momentum_traders=2, value_traders=2, crooks=CrookConfig()
+    ),
+)
+
+
+async def test_report_scores_the_sec_against_the_seeded_crooks(
+    nats_url: str, tmp_path: Path
+) -> None:
+    async with nats(Settings(home=tmp_path, nats_url=nats_url)) as conn:
+        ran = await run_season(conn.nc, ticks=200, seed=3, config=CROOKED)
+        opened = 0
+        async for page in ran.log.read(ran.log.streams.event_stream, 1, 10**9):
+            opened += sum(m.subject.endswith(".CaseOpened") for m in page)
+    env = wss_env(tmp_path, NATS_URL=nats_url)
+    season, out, tables = ran.log.season, tmp_path / "report", tmp_path / "tables"
+    assert wss(tmp_path, "report", "--season", season, "--out", str(out), env=env,
+               timeout=120).returncode == 0  # fmt: skip
+    assert (
+        wss(tmp_path, "export", "--season", season, "--out", str(tables), env=env).returncode == 0
+    )
+    sec = json.loads((out / "report.json").read_text())["sec"]
+    cases = pd.read_parquet(tables / "cases.parquet")
+    agents = pd.read_parquet(tables / "agents.parquet")
+    assert len(cases) == opened == sec["cases"]
+    crooks = set(agents[~agents["strategy"].isin(HONEST)]["agent_id"])
+    assert sec["crooks"] == len(crooks) >= 5  # one of each kind at least
+    flagged = set(cases[cases["opened_by"] == "sec"]["suspect_id"])
+    assert sec["flagged"] == len(flagged)
+    if flagged:
+        assert sec["precision"] == pytest.approx(len(flagged & crooks) / len(flagged))
+    assert sec["recall"] == pytest.approx(len(flagged & crooks) / len(crooks))
