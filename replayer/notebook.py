@@ -30,6 +30,7 @@ class Season:
     top_of_book: pd.DataFrame
     depth: pd.DataFrame
     agents: pd.DataFrame
+    cases: pd.DataFrame
 
 
 async def load_season(season: str, settings: Settings | None = None) -> Season:
