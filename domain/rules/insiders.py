@@ -2,12 +2,15 @@
 
 A CEO registering is appointed to the listed companies in turn (the first CEO to the
 first company in listing order, the next to the second, ..., wrapping around):
-``CeoAppointed``. ``CEO_PREVIEW_TICKS`` ticks before its company reports at an open, the
-CEO gets ``EarningsPreviewed`` (private, on its own channel and webhook) with the
-surprise the report will carry (exactly, unless the regime changes at a close in
+``CeoAppointed``. ``CEO_PREVIEW_TICKS`` open minutes before the close of the day before its
+company reports (reports come at an open, after the closed hours, so a preview counted
+back from the report itself would arrive while the market is shut), the CEO gets
+``EarningsPreviewed`` (private, on its own channel and webhook) with the surprise the
+report will carry (exactly, unless the regime changes at a close in
 between, which rescales it). Trading on it is insider trading (domain/rules/surveillance).
 """
 
+from domain import clock
 from domain.context import Recorder
 from domain.outcomes import reject_command
 from domain.rules import earnings, registration
@@ -35,11 +38,16 @@ def register(rec: Recorder, c: cmd.RegisterAgent) -> None:
 
 
 def preview(rec: Recorder) -> None:
-    """Each active CEO whose company reports CEO_PREVIEW_TICKS from now is told."""
+    """Each active CEO whose company reports at the next open is told, CEO_PREVIEW_TICKS
+    open minutes before today's close."""
     world = rec.world
     if not world.ceo_of:
         return
-    report_tick = rec.tick + CEO_PREVIEW_TICKS
+    config = world.config
+    closing = rec.tick + CEO_PREVIEW_TICKS
+    if not clock.is_closing_tick(closing, config) or not clock.is_market_open(rec.tick, config):
+        return
+    report_tick = closing + config.after_hours_ticks + 1  # the next opening tick
     index = {symbol: i for i, symbol in enumerate(world.companies)}
     for agent_id, symbol in world.ceo_of.items():
         if not world.accounts[agent_id].active:

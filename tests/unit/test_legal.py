@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import pytest
 from pydantic import ValidationError
 
-from domain import World, evolve, restore, snapshot, state_hash
+from domain import World, clock, evolve, restore, snapshot, state_hash
 from domain.rules import bribery, courts, flight, insiders, investigations, prison
 from domain.simulate import simulate
 from domain.state import HOUSE_ESCROW, HOUSE_FINES, SEC_AGENT_ID
@@ -477,7 +477,12 @@ def test_a_ceo_runs_a_company_and_sees_its_earnings_early() -> None:
     by_tick = {r.tick: r for r in reports}
     for p in previews:
         assert p.agent_id == "ceo"
-        assert p.report_tick - p.tick == insiders.CEO_PREVIEW_TICKS
+        # In the open market, CEO_PREVIEW_TICKS minutes before the close of the day before.
+        assert isinstance(p, ev.EarningsPreviewed)
+        config = m.world.config
+        assert clock.is_market_open(p.tick, config)
+        assert clock.is_closing_tick(p.tick + insiders.CEO_PREVIEW_TICKS, config)
+        assert clock.is_opening_tick(p.report_tick, config)
         if p.report_tick in by_tick:  # type: ignore[attr-defined]
             assert by_tick[p.report_tick].surprise_bps == p.surprise_bps  # type: ignore[attr-defined]
 
