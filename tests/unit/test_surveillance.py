@@ -1,6 +1,7 @@
 """The SEC's surveillance (rules v2): each offence, committed by a scripted agent, raises a
 ``SuspicionRaised`` naming its exact trades or orders, while an honest agent trading a
-similar volume in the same season raises none; the windows stay bounded; a restored
+similar volume in the same season raises none, and the case goes on to its charge, trial
+and sentence while the honest face none; the windows stay bounded; a restored
 snapshot decides exactly as the world it was taken of."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import itertools
 import json
 
 from domain import World, context_for, restore, snapshot, step
+from domain.rules.investigations import CHARGE_STRENGTH, TRIAL_DELAY_TICKS
 from domain.rules.surveillance import windows
 from domain.rules.surveillance.windows import Surveillance
 from domain.simulate import simulate, start_command
@@ -20,7 +22,7 @@ from projections.visibility import public_strategy
 from schemas import commands as cmd
 from schemas import events as ev
 from schemas.config import NO_CROOKS, CrookConfig, PopulationConfig, SeasonConfig
-from schemas.enums import Offence, OrderType, Role, Strategy
+from schemas.enums import AgentStatus, Offence, OrderType, Role, Strategy, Verdict
 
 CONFIG = SeasonConfig(
     symbols=4,
@@ -111,6 +113,57 @@ class Season:
         ]
 
 
+def _through_the_courts(s: Season, suspect: str, offence: Offence, *honest: str) -> None:
+    """The suspicion's case to its sentence: the SEC opened it, an investigator subpoenas
+    the suspect's records and a witness blows the whistle on the trades the suspicion
+    named (evidence near full strength, so the die all but cannot acquit), the
+    charge and the trial follow; the honest traders face no case."""
+    (opened,) = (
+        e
+        for e in s.events
+        if isinstance(e, ev.CaseOpened) and e.suspect_id == suspect and e.offence is offence
+    )
+    assert opened.opened_by == "sec"
+    (suspicion, *_) = s.suspicions(suspect)
+    s.run(
+        *(
+            cmd.RegisterAgent(
+                command_id=f"reg-{name}", agent_id=name, name=name, role=role,
+                api_key_hash="0" * 64,
+            )
+            for name, role in (("inv", Role.SEC_INVESTIGATOR), ("witness", Role.WHISTLEBLOWER))
+        )
+    )  # fmt: skip
+    s.run(
+        cmd.Subpoena(command_id="sub", agent_id="inv", case_id=opened.case_id),
+        cmd.Whistleblow(
+            command_id="wb", agent_id="witness", target_agent_id=suspect, evidence="I saw it",
+            offence=offence, trade_ids=suspicion.trade_ids[:4], order_ids=suspicion.order_ids[:4],
+        ),
+    )  # fmt: skip
+    verdicts: list[ev.VerdictReached] = []
+    for _ in range(TRIAL_DELAY_TICKS + 70):
+        verdicts = [
+            e for e in s.run() if isinstance(e, ev.VerdictReached) and e.case_id == opened.case_id
+        ]
+        if verdicts:
+            break
+    (charge,) = (
+        e for e in s.events if isinstance(e, ev.SuspectCharged) and e.case_id == opened.case_id
+    )
+    (verdict,) = verdicts
+    assert charge.tick < verdict.tick == charge.trial_tick
+    assert verdict.strength >= CHARGE_STRENGTH
+    assert verdict.verdict in (Verdict.CONVICTED, Verdict.SETTLED)
+    fined = [e for e in s.events if isinstance(e, ev.FinePaid) and e.case_id == opened.case_id]
+    assert [(f.agent_id, f.amount) for f in fined] == [(suspect, verdict.fine)]
+    assert verdict.fine > 0
+    if verdict.verdict is Verdict.CONVICTED:
+        assert s.world.accounts[suspect].status is AgentStatus.IMPRISONED
+    cased = {e.suspect_id for e in s.events if isinstance(e, ev.CaseOpened)}
+    assert not cased & set(honest)
+
+
 def test_spoofing_names_the_cancelled_bids_and_the_sales_they_covered() -> None:
     s = Season({"spoof": HFM, "honest": HFM})
     sym = s.symbols[0]
@@ -145,6 +198,7 @@ def test_spoofing_names_the_cancelled_bids_and_the_sales_they_covered() -> None:
     assert 0 < found.confidence_pct < 100
     assert "cancelled them unfilled" in found.reason
     assert s.suspicions("honest") == []
+    _through_the_courts(s, "spoof", Offence.SPOOFING, "honest")
 
 
 def _inside(s: Season, sym: str) -> int:
@@ -191,6 +245,7 @@ def test_wash_trading_names_the_pairs_round_trips() -> None:
     assert "(allies)" in found.reason
     assert s.suspicions("honest") == []
     assert s.suspicions("w2") == []
+    _through_the_courts(s, "w1", Offence.WASH_TRADING, "honest")
 
 
 def test_pump_and_dump_names_the_buys_before_the_rumor_and_the_sales_after() -> None:
@@ -216,6 +271,7 @@ def test_pump_and_dump_names_the_buys_before_the_rumor_and_the_sales_after() -> 
     assert found.trade_ids[0] == trades[0]  # from the first buy
     assert max(found.trade_ids) > max(e.trade_id for e in _before_rumor(s))
     assert s.suspicions("honest") == []
+    _through_the_courts(s, "pump", Offence.PUMP_AND_DUMP, "honest")
 
 
 def _before_rumor(s: Season) -> list[ev.TradeExecuted]:
@@ -249,6 +305,7 @@ def test_insider_trading_by_a_ceo_and_by_the_agent_it_messaged() -> None:
     assert friend.trade_ids == s.trades_of("friend", sym)
     assert "messaged by CEO ceo" in friend.reason
     assert s.suspicions("honest") == []
+    _through_the_courts(s, "ceo", Offence.INSIDER_TRADING, "honest")
 
 
 DEEP = CONFIG.model_copy(
@@ -271,6 +328,7 @@ def test_marking_the_close_names_the_last_minutes_aggressive_buys() -> None:
     assert found.tick == 60
     assert found.trade_ids == s.trades_of("marker", sym)
     assert s.suspicions("honest") == []
+    _through_the_courts(s, "marker", Offence.MARKING_THE_CLOSE, "honest")
 
 
 LONG = SeasonConfig(
