@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nats.errors
 
@@ -15,6 +16,9 @@ from wss import replaycli  # light: each of its commands imports what it uses
 from wss.errors import WssError
 from wss.natsserver import NatsServerError, NatsServerNotFound, NatsUnreachable
 from wss.settings import Settings
+
+if TYPE_CHECKING:
+    from schemas.config import SeasonConfig
 
 
 def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
@@ -24,6 +28,7 @@ def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a season (a new one unless --season)")
     run.add_argument("--season", help="resume this season from its log")
     run.add_argument("--seed", type=int, help="seed of a new season (default: random)")
+    run.add_argument("--config", type=Path, help="a new season's configuration file (TOML or JSON)")
     run.add_argument("--ticks", type=int, help="stop after this many ticks (default: run on)")
     run.add_argument("--until-tick", type=int, help="stop once this tick is closed")
     run.add_argument("--tick-ms", type=int, default=1000, help="wall time per tick; 0 = flat out")
@@ -148,6 +153,10 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
     from wss.seasonstatus import observed  # noqa: PLC0415
 
     stop = _stop_on_signals()
+    if args.season and args.config:
+        raise WssError(
+            "--config sets up a new season; change a season's rules with wss replay fork"
+        )
     async with nats(settings) as conn:
         if args.season:
             log = SeasonLog(conn.nc, args.season)
@@ -157,7 +166,8 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
             print(f"season {log.season} (seed {info.seed}) resumes at tick {info.tick}", flush=True)
         else:
             seed = args.seed if args.seed is not None else new_seed()
-            log = await create_season(conn.nc, seed)
+            config, version = _season_config(args.config)
+            log = await create_season(conn.nc, seed, config, rules_version=version)
             print(f"season {log.season} created with seed {seed}", flush=True)
         print(f"log: {conn.url}  streams {log.streams.command_stream}, {log.streams.event_stream}")
         quiet = args.tick_ms == 0 and args.ticks is not None and args.ticks > 50
@@ -213,6 +223,14 @@ async def _project(settings: Settings, args: argparse.Namespace) -> int:
     if args.rebuild:
         return await projectcli.rebuild(settings, args.rebuild, args.season)
     return await projectcli.run(settings, args.season, _stop_on_signals())
+
+
+def _season_config(path: Path | None) -> tuple["SeasonConfig | None", int]:
+    """(config, rules_version) from ``--config``; without one the defaults, newest rules."""
+    from domain.rules.versions import CURRENT_VERSION  # noqa: PLC0415
+    from wss.seasonconfig import load_season_config  # noqa: PLC0415
+
+    return load_season_config(path) if path is not None else (None, CURRENT_VERSION)
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -4,7 +4,6 @@ import argparse
 import asyncio
 import json
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -138,12 +137,9 @@ def _changes(args: argparse.Namespace) -> dict[str, Any]:
     """--config FILE (TOML or JSON, nested tables as dotted keys) then each --set K=V."""
     changes: dict[str, Any] = {}
     if args.config is not None:
-        try:
-            text = args.config.read_text()
-            data = tomllib.loads(text) if args.config.suffix == ".toml" else json.loads(text)
-        except (OSError, ValueError) as error:
-            raise WssError(f"--config {args.config}: {error}") from None
-        changes.update(_flatten(data))
+        from wss.seasonconfig import read_config_file  # noqa: PLC0415
+
+        changes.update(_flatten(read_config_file(args.config)))
     for item in args.set:
         key, sep, raw = item.partition("=")
         if not sep or not key:
