@@ -21,6 +21,7 @@ from domain.state import (
     Account,
     Case,
     Company,
+    NewsImpulse,
     PublishedRumor,
     SentMessage,
     World,
@@ -371,6 +372,13 @@ def _rumor(world: World, e: ev.RumorPublished) -> None:
     world.next_rumor_id = e.rumor_id + 1
     if world.sec is not None and e.sentiment > 0:  # a pump: the SEC remembers who
         windows.on_rumor(world.sec, e.tick, e.agent_id, e.symbol)
+
+
+@_on(ev.NewsPublished)
+def _news(world: World, e: ev.NewsPublished) -> None:
+    if e.impulse_bps:  # a story that moves nothing is not kept
+        for symbol in e.symbols:
+            world.news.append(NewsImpulse(e.news_id, e.tick, symbol, e.category, e.impulse_bps))
 
 
 @_on(ev.ReputationChanged)

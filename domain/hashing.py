@@ -17,11 +17,13 @@ from domain.orderbook import Order, OrderBook
 from domain.rules.surveillance import windows
 from domain.state import (
     MESSAGE_WINDOW,
+    NEWS_WINDOW,
     PRICE_MEMORY,
     RUMOR_WINDOW,
     Account,
     Case,
     Company,
+    NewsImpulse,
     PublishedRumor,
     SentMessage,
     World,
@@ -111,6 +113,7 @@ _CASE_FIELDS = (
 _order = operator.attrgetter(*_ORDER_FIELDS)
 _message = operator.attrgetter("message_id", "tick", "sender", "target", "content")
 _rumor = operator.attrgetter("rumor_id", "tick", "agent_id", "symbol", "sentiment", "impulse_bps")
+_news = operator.attrgetter("news_id", "tick", "symbol", "category", "impulse_bps")
 _case = operator.attrgetter(*_CASE_FIELDS)
 _company = operator.attrgetter(*_COMPANY_FIELDS)
 _account = operator.attrgetter(*_ACCOUNT_FIELDS)
@@ -127,6 +130,7 @@ def _social(world: World) -> dict[str, Any]:
     return {
         "messages": [list(_message(m)) for m in world.messages],
         "rumors": [list(_rumor(r)) for r in world.rumors],
+        "news": [list(_news(n)) for n in world.news],
         "next": [world.next_message_id, world.next_rumor_id],
         "proposals": [[*key, last] for key, last in world.proposals.items()],
         "alliances": [[*key, tick] for key, tick in world.alliances.items()],
@@ -136,6 +140,7 @@ def _social(world: World) -> dict[str, Any]:
 def _restore_social(world: World, image: dict[str, Any]) -> None:
     world.messages = deque((SentMessage(*row) for row in image["messages"]), maxlen=MESSAGE_WINDOW)
     world.rumors = deque((PublishedRumor(*row) for row in image["rumors"]), maxlen=RUMOR_WINDOW)
+    world.news = deque((NewsImpulse(*row) for row in image.get("news", ())), maxlen=NEWS_WINDOW)
     world.next_message_id, world.next_rumor_id = image["next"]
     world.proposals = {(a, b): last for a, b, last in image["proposals"]}
     world.alliances = {(a, b): tick for a, b, tick in image["alliances"]}

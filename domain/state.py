@@ -29,6 +29,7 @@ PRICE_MEMORY = 30  # closes kept per symbol for the built-in strategies
 # SEC can subpoena or scan stays in the world, and memory stays flat over a season.
 MESSAGE_WINDOW = 200  # the most recent messages (MESSAGE), all senders together
 RUMOR_WINDOW = 100  # the most recent rumors (RUMOR), all symbols together
+NEWS_WINDOW = 200  # the most recent stories about symbols (NewsPublished), one per symbol
 
 
 def aggregate_id(kind: str, key: str) -> uuid.UUID:
@@ -82,6 +83,17 @@ class PublishedRumor:
     symbol: str
     sentiment: int  # -100..100, from its text (domain/rules/sentiment.py)
     impulse_bps: int  # the shift at publication, decaying (domain/rules/rumors.py)
+
+
+@dataclass(frozen=True, slots=True)
+class NewsImpulse:
+    """A published story's valuation shift of one symbol (domain/rules/news.py)."""
+
+    news_id: str
+    tick: int
+    symbol: str
+    category: str
+    impulse_bps: int  # the shift at publication, decaying like a rumor's
 
 
 def alliance_key(a: str, b: str) -> tuple[str, str]:
@@ -191,6 +203,7 @@ class World:
     rumors: deque[PublishedRumor] = field(default_factory=lambda: deque(maxlen=RUMOR_WINDOW))
     next_message_id: int = 1
     next_rumor_id: int = 1
+    news: deque[NewsImpulse] = field(default_factory=lambda: deque(maxlen=NEWS_WINDOW))
     # (proposer, target) -> last tick the proposal stands, in the order they were made
     proposals: dict[tuple[str, str], int] = field(default_factory=dict)
     # alliance_key(a, b) -> tick formed, in the order they formed

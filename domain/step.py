@@ -69,6 +69,9 @@ def step(world: World, commands: Sequence[StepInput], ctx: TickContext) -> list[
     # 6. The season's end, if the operator stopped it.
     if stop is not None and live:
         rules.end_season(rec, stop)
+    # 6b. (v2) The news: a story for each significant event the tick decided.
+    if world.started:
+        rules.report_news(rec)
     # 7. Summaries, then TickClosed with the state hash.
     summaries.emit(rec)
     rec.emit(

@@ -40,6 +40,7 @@ from schemas.events import (
     MarketClosed,
     MarketOpened,
     MessageDelivered,
+    NewsPublished,
     OrderAccepted,
     OrderCancelled,
     OrderExpired,
@@ -145,6 +146,8 @@ def channels_of(event: Event) -> frozenset[str]:
             return frozenset({"market", "news"})
         case MarketOpened() | MarketClosed() | SeasonEnded():
             return frozenset({"market"})
+        case NewsPublished():  # the news feed, and the market of each symbol concerned
+            return frozenset({"news", *(f"market:{symbol}" for symbol in event.symbols)})
         case RumorPublished():  # a news item, attributed to its author
             return frozenset({"news", f"market:{event.symbol}", f"agent:{event.agent_id}"})
         case AllianceFormed() | AllianceDissolved():  # alliances are public

@@ -162,6 +162,22 @@ class CaseStatus(StrEnum):
     DISMISSED = "dismissed"  # never charged: lapsed for want of evidence
 
 
+class NewsCategory(StrEnum):
+    """What a news story reports (domain/rules/news.py)."""
+
+    EARNINGS = "earnings"
+    MARKET_MOVE = "market_move"
+    BANKRUPTCY = "bankruptcy"
+    LIQUIDATION = "liquidation"
+    REGIME = "regime"
+    RUMOR = "rumor"
+    ALLIANCE = "alliance"
+    INVESTIGATION = "investigation"
+    VERDICT = "verdict"
+    PRISON = "prison"
+    FLIGHT = "flight"
+
+
 class Verdict(StrEnum):
     CONVICTED = "convicted"
     ACQUITTED = "acquitted"

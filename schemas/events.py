@@ -14,6 +14,7 @@ from schemas.enums import (
     AgentStatus,
     CancelReason,
     Intent,
+    NewsCategory,
     Offence,
     OrderType,
     Regime,
@@ -577,6 +578,22 @@ class EarningsPreviewed(EventBase):
     surprise_bps: int
 
 
+class NewsPublished(EventBase):
+    """Rules v2: a story about something the tick decided (domain/rules/news.py). The
+    built-in traders shift their valuation of ``symbols`` by ``impulse_bps``, decaying."""
+
+    type: Literal["NewsPublished"] = "NewsPublished"
+    news_id: str = Field(description="'<tick>.<n>': the n-th story of the tick, from 1")
+    category: NewsCategory
+    headline: str
+    summary: str
+    symbols: list[str] = []
+    agent_ids: list[str] = []
+    sentiment: int = Field(ge=-100, le=100)
+    impulse_bps: int = Field(description="valuation shift per symbol, decaying; 0: none")
+    source: str = Field(description="the type of the event the story reports")
+
+
 class SeasonConfigured(EventBase):
     """An operator's CONFIGURE_SEASON took effect at the start of this tick."""
 
@@ -647,6 +664,7 @@ Event = Annotated[
     | FlightFailed
     | CeoAppointed
     | EarningsPreviewed
+    | NewsPublished
     | SeasonConfigured
     | TickClosed,
     Field(discriminator="type"),

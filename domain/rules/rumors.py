@@ -67,19 +67,25 @@ def publish(rec: Recorder, account: Account, c: cmd.Rumor) -> None:
 
 
 def shift_bps(world: World, symbol: str, tick: int) -> int:
-    """The rumors' current shift of ``symbol``'s valuation, in basis points."""
-    total = 0
-    for rumor in world.rumors:
-        age = tick - rumor.tick
-        if rumor.symbol == symbol and 0 < age < DECAY_TICKS:
-            total += _toward_zero(rumor.impulse_bps * (DECAY_TICKS - age), DECAY_TICKS)
+    """The current shift of ``symbol``'s valuation, in basis points: its rumors' and its
+    news stories' impulses (domain/rules/news.py), each decaying, the sum clamped."""
+    total = sum(
+        decayed(r.impulse_bps, tick - r.tick) for r in world.rumors if r.symbol == symbol
+    ) + sum(decayed(n.impulse_bps, tick - n.tick) for n in world.news if n.symbol == symbol)
     return max(-MAX_SHIFT_BPS, min(MAX_SHIFT_BPS, total))
+
+
+def decayed(impulse: int, age: int) -> int:
+    """What is left of an impulse ``age`` ticks after it started (nothing at age 0)."""
+    if not 0 < age < DECAY_TICKS:
+        return 0
+    return _toward_zero(impulse * (DECAY_TICKS - age), DECAY_TICKS)
 
 
 def valuation(world: World, company: Company, tick: int) -> int:
     """What the built-in traders take ``company`` to be worth at ``tick``: its fair value,
-    shifted by the rumors about it (exactly the fair value when there are none)."""
-    if not world.rumors:
+    shifted by the rumors and news about it (exactly the fair value when there are none)."""
+    if not world.rumors and not world.news:
         return company.fair_value
     shift = shift_bps(world, company.symbol, tick)
     return company.fair_value + _toward_zero(company.fair_value * shift, BPS)

@@ -19,6 +19,7 @@ from domain.rules import (
     investigations,
     justice,
     margin,
+    news,
     regimes,
     registration,
     session,
@@ -55,6 +56,7 @@ class RuleSet:
     turn_regime: DicedPhase
     end_season: Callable[[Recorder, cmd.StopSeason], None]
     surveil: Phase  # 5b: the SEC (rules version 2; nothing under 1)
+    report_news: Phase  # 6b: the tick's stories (rules version 2; nothing under 1)
 
 
 def _nothing(_: Recorder) -> None:
@@ -81,6 +83,7 @@ V1 = RuleSet(
     turn_regime=regimes.maybe_turn,
     end_season=session.end_season,
     surveil=_nothing,
+    report_news=_nothing,
 )
 
 # Version 2: the social and legal system (issue 9). Each change names what it replaces;
@@ -98,6 +101,7 @@ V2 = replace(
     before_commands=justice.before_commands,
     after_trading=justice.after_trading,
     surveil=surveillance.surveil,  # phase 5b, before justice: domain/rules/surveillance
+    report_news=news.publish,  # phase 6b, the tick's stories: domain/rules/news.py
 )
 
 RULE_SETS: dict[int, RuleSet] = {rules.version: rules for rules in (V1, V2)}
