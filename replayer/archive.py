@@ -28,6 +28,7 @@ from typing import Any
 from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 
+from replayer.fold import Progress
 from replayer.verify import Verdict, verify
 from wss import kv
 from wss.errors import WssError
@@ -182,7 +183,7 @@ def read_archive(path: Path) -> Archive:
     return Archive(manifest, commands, events)
 
 
-async def import_season(nc: Client, path: Path) -> Verdict:
+async def import_season(nc: Client, path: Path, progress: Progress | None = None) -> Verdict:
     """Write the archived season onto this home's log, then verify it (or take it back)."""
     archive = await asyncio.to_thread(read_archive, path)
     log = SeasonLog(nc, archive.season)
@@ -191,7 +192,7 @@ async def import_season(nc: Client, path: Path) -> Verdict:
     info = SeasonInfo(**archive.manifest["registry"])
     await log.create(SeasonInfo(info.season, info.seed, "created", info.created))
     try:
-        await _write(log, archive)
+        await _write(log, archive, progress)
         verdict = await verify(log)
         if not verdict.ok:
             raise ArchiveRefused(path, f"the season does not replay ({verdict.divergence})")
@@ -204,7 +205,7 @@ async def import_season(nc: Client, path: Path) -> Verdict:
     return verdict
 
 
-async def _write(log: SeasonLog, archive: Archive) -> None:
+async def _write(log: SeasonLog, archive: Archive, progress: Progress | None) -> None:
     for seq, kind, headers, data in archive.commands:
         ack = await log.js.publish(log.streams.command_subject(kind), data, headers=headers or None)
         if ack.seq != seq or ack.duplicate:
@@ -221,6 +222,8 @@ async def _write(log: SeasonLog, archive: Archive) -> None:
             marks = (int(closed["tick"]), int(closed["last_command_seq"]))
             last = await log.publish_tick(*marks, tick, after_seq=last, first=0)
             tick = []
+            if progress is not None:
+                progress(last, len(archive.events))
     if tick:  # a half-published tail, as the original's log held it
         await log.publish_tick(*marks, tick, after_seq=last, first=0)
 

@@ -30,7 +30,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from domain.state import World
-from replayer.fold import fold
+from replayer.fold import Progress, fold
 from schemas import events as ev
 from schemas.enums import OrderType, Side
 from wss.eventstore.jetstream import StoredMsg
@@ -179,19 +179,21 @@ class _Collector:
     }
 
 
-async def season_tables(log: SeasonLog) -> dict[str, pa.Table]:
+async def season_tables(log: SeasonLog, progress: Progress | None = None) -> dict[str, pa.Table]:
     """Every table of the season, from one fold of its log."""
     await log.require()
     collector = _Collector()
-    await fold(log, on_tick=collector.on_tick)
+    await fold(log, on_tick=collector.on_tick, progress=progress)
     return {name: table.arrow() for name, table in collector.tables.items()}
 
 
-async def export_tables(log: SeasonLog, out: Path, fmt: str = "parquet") -> dict[str, int]:
+async def export_tables(
+    log: SeasonLog, out: Path, fmt: str = "parquet", progress: Progress | None = None
+) -> dict[str, int]:
     """Write each table to ``out/<name>.<fmt>``; returns the row counts."""
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
-    return await asyncio.to_thread(_write, await season_tables(log), out, fmt)
+    return await asyncio.to_thread(_write, await season_tables(log, progress), out, fmt)
 
 
 def _write(tables: dict[str, pa.Table], out: Path, fmt: str) -> dict[str, int]:

@@ -19,6 +19,7 @@ from wss.seasonlog import SeasonLog
 
 # Called after each whole tick is applied: the world, the tick's TickClosed, and the
 # tick's stored messages with their events (the TickClosed last).
+Progress = Callable[[int, int], None]  # (events read, events in the log)
 OnTick = Callable[[World, ev.TickClosed, list[tuple[StoredMsg, ev.EventBase]]], None]
 
 
@@ -44,10 +45,12 @@ async def fold(
     after_seq: int = 0,
     last_hash: str = "",
     on_tick: OnTick | None = None,
+    progress: Progress | None = None,
 ) -> Folded:
     """Fold the event log from ``after_seq + 1`` onto ``world`` (a fresh one by default),
     whole ticks only, stopping once ``until_tick`` is closed (default: the last closed
-    tick). ``world``/``after_seq``/``last_hash`` resume from a snapshot."""
+    tick). ``world``/``after_seq``/``last_hash`` resume from a snapshot; ``progress`` is
+    told (events read, events in the log) after each page."""
     world = World() if world is None else world
     stream = log.streams.event_stream
     last = await log.last_seq(stream)
@@ -57,6 +60,8 @@ async def fold(
     pending: list[tuple[StoredMsg, ev.EventBase]] = []
     async with contextlib.aclosing(log.read(stream, after_seq + 1, last)) as pages:
         async for page in pages:
+            if progress is not None:
+                progress(page[-1].seq, last)
             for msg in page:
                 event = parse_event(msg.data)
                 if not isinstance(event, ev.TickClosed):

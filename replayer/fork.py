@@ -27,7 +27,7 @@ from domain.hashing import restore, snapshot
 from domain.rules.configuration import FIXED_AT_GENESIS
 from domain.rules.versions import RULE_SETS, UnknownRulesVersion
 from domain.state import World
-from replayer.fold import OnTick, fold
+from replayer.fold import OnTick, Progress, fold
 from schemas import commands as cmd
 from schemas import events as ev
 from schemas.config import SeasonConfig
@@ -127,7 +127,9 @@ def changed_config(
     return config, version
 
 
-async def _cuts(log: SeasonLog, on_tick: OnTick) -> tuple[list[TickCut], World]:
+async def _cuts(
+    log: SeasonLog, on_tick: OnTick, progress: Progress | None
+) -> tuple[list[TickCut], World]:
     """Fold the whole season, recording each tick's command range and hash."""
     cuts: list[TickCut] = []
 
@@ -145,7 +147,7 @@ async def _cuts(log: SeasonLog, on_tick: OnTick) -> tuple[list[TickCut], World]:
         )
         on_tick(world, closed, tick)
 
-    world = (await fold(log, on_tick=record)).world
+    world = (await fold(log, on_tick=record, progress=progress)).world
     return cuts, world
 
 
@@ -201,7 +203,7 @@ class _Plan:
     image: dict[str, Any]  # the world at T (domain.hashing.snapshot)
 
 
-async def _plan(original: SeasonLog, at: int) -> _Plan:
+async def _plan(original: SeasonLog, at: int, progress: Progress | None) -> _Plan:
     info = await original.require()
     course = Path()
     rules: dict[str, Any] = {}
@@ -219,7 +221,7 @@ async def _plan(original: SeasonLog, at: int) -> _Plan:
             rules["config"], rules["version"] = world.config, world.rules_version
             rules["image"] = snapshot(world)
 
-    cuts, end = await _cuts(original, on_original)
+    cuts, end = await _cuts(original, on_original, progress)
     if not cuts:
         raise WssError(f"season {original.season} has no closed tick yet")
     if not 0 <= at <= cuts[-1].tick:
@@ -255,10 +257,12 @@ async def fork_season(
     changes: dict[str, Any] | None = None,
     drop_agents: tuple[str, ...] = (),
     snapshot_every: int = 0,
+    progress: Progress | None = None,
 ) -> ForkReport:
-    """Fork ``original`` after tick ``at``; see the module's docstring."""
+    """Fork ``original`` after tick ``at``; see the module's docstring. ``progress`` is
+    told of the original's fold, then of the fork's ticks."""
     changes = dict(changes or {})
-    plan = await _plan(original, at)
+    plan = await _plan(original, at, progress)
     config, version = changed_config(plan.config, plan.rules_version, changes)
     cuts = plan.cuts
     later = await _commands_after(original, cuts[at].last_command_seq, cuts[-1].last_command_seq)
@@ -296,6 +300,8 @@ async def fork_season(
             if report is None:
                 break
             course.record(report.tick, report.state_hash, engine.world)
+            if progress is not None:
+                progress(report.tick, cuts[-1].tick)
             if engine.world.ended:
                 break
         ended = engine.world.ended

@@ -30,6 +30,7 @@ import pandas as pd
 from domain.clock import ticks_per_day
 from domain.traders.registry import OFFENCE_OF
 from replayer.export import season_tables
+from replayer.fold import Progress
 from schemas.config import SeasonConfig
 from schemas.events import SeasonStarted, parse_event
 from wss.errors import WssError
@@ -213,9 +214,11 @@ def _html(season: str, card: dict[str, Any], images: list[str]) -> str:
     )
 
 
-async def write_report(log: SeasonLog, out: Path) -> dict[str, Any]:
+async def write_report(
+    log: SeasonLog, out: Path, progress: Progress | None = None
+) -> dict[str, Any]:
     """Write ``report.json``, ``report.html`` and the PNGs into ``out``; returns the card."""
-    arrow = await season_tables(log)
+    arrow = await season_tables(log, progress)
     tables = {name: t.to_pandas() for name, t in arrow.items()}
     card = scorecard(tables, await _config(log))
     card["season"] = log.season

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from wss.errors import WssError
+from wss.progress import Progress
 from wss.settings import Settings
 
 COMMANDS = ("replay", "season", "export", "report")
@@ -76,7 +77,9 @@ async def _report(settings: Settings, args: argparse.Namespace) -> int:
 
     out = args.out or Path(f"report-{args.season}")
     async with nats(settings) as conn:
-        card = await write_report(SeasonLog(conn.nc, args.season), out)
+        bar = Progress("reading")
+        card = await write_report(SeasonLog(conn.nc, args.season), out, bar)
+        bar.close()
     r = card["returns"]
     kurtosis = r.get("excess_kurtosis")
     print(
@@ -93,7 +96,9 @@ async def _tables(settings: Settings, args: argparse.Namespace) -> int:
     from wss.seasonlog import SeasonLog  # noqa: PLC0415
 
     async with nats(settings) as conn:
-        counts = await export_tables(SeasonLog(conn.nc, args.season), args.out, args.format)
+        log = SeasonLog(conn.nc, args.season)
+        counts = await export_tables(log, args.out, args.format, bar := Progress("exporting"))
+        bar.close()
     rows = ", ".join(f"{name} {n:,}" for name, n in counts.items())
     print(f"season {args.season}: wrote {args.format} tables to {args.out}: {rows}")
     return 0
@@ -110,7 +115,9 @@ async def _state(settings: Settings, args: argparse.Namespace) -> int:
         await log.require()
         if args.tick is not None and args.tick < 0:
             raise WssError(f"tick {args.tick} is out of range (ticks start at 0)")
-        folded = await fold(log, until_tick=args.tick)
+        bar = Progress("replaying")
+        folded = await fold(log, until_tick=args.tick, progress=bar)
+        bar.close()
     world = folded.world
     if not world.started:
         raise WssError(f"season {args.season} has no closed tick yet")
@@ -176,7 +183,9 @@ async def _fork(settings: Settings, args: argparse.Namespace) -> int:
             changes=changes,
             drop_agents=tuple(args.drop_agent),
             snapshot_every=settings.snapshot_every,
+            progress=(bar := Progress("forking")),
         )
+        bar.close()
     body = report.to_json()
     if args.json:
         print(json.dumps(body, separators=(",", ":")))
@@ -227,7 +236,8 @@ async def _import(settings: Settings, args: argparse.Namespace) -> int:
     from wss.bootstrap import nats  # noqa: PLC0415
 
     async with nats(settings) as conn:
-        verdict = await import_season(conn.nc, args.file)
+        verdict = await import_season(conn.nc, args.file, bar := Progress("importing"))
+        bar.close()
     print(
         f"season {verdict.season} imported: {verdict.ticks} ticks, {verdict.events:,} events "
         f"replayed byte for byte; final state hash {verdict.final_hash}"

@@ -49,3 +49,12 @@ async def test_fold_leaves_out_a_half_published_tick(nats_url: str, tmp_path: Pa
         assert folded.event_seq == last + 3
         # The replayer's rebuild and a fold that stops at tick 6 reach the same world.
         assert state_hash(await rebuild(log)) == state_hash((await fold(log, until_tick=6)).world)
+
+
+async def test_fold_reports_progress_up_to_the_last_event(nats_url: str, tmp_path: Path) -> None:
+    async with nats(Settings(home=tmp_path, nats_url=nats_url)) as conn:
+        ran = await run_season(conn.nc, ticks=4)
+        seen: list[tuple[int, int]] = []
+        folded = await fold(ran.log, progress=lambda done, total: seen.append((done, total)))
+    assert seen
+    assert seen[-1] == (folded.event_seq, folded.event_seq)
