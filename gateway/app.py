@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -35,6 +36,7 @@ from gateway.errors import (
 )
 from gateway.freshreads import live_agent, live_portfolio, recall_older
 from gateway.limits import MinuteLimits, RateLimiter, TickClock
+from gateway.metrics_http import RequestMetrics, metrics_endpoint
 from gateway.models import (
     ActionsAccepted,
     ActionStatus,
@@ -534,6 +536,10 @@ class Gateway:
         detail = "; ".join(f.line() for f in failures)
         return model_response(NotReady(detail=detail, failing=failing), 503)
 
+    async def health(self, _request: Request) -> Response:
+        """Liveness: the process answers (``/ready`` says whether the read side keeps up)."""
+        return JSONResponse({"status": "ok"})
+
     async def seasons(self, _request: Request) -> Response:
         with self.deps.outage.guard(self.deps.log.nc):
             infos = await list_seasons(self.deps.log.nc)
@@ -618,6 +624,17 @@ def _public(view: queries.AgentView) -> AgentPublic:
     )
 
 
+def _wire_metrics(deps: GatewayDeps) -> None:
+    """What ``/metrics`` reads at scrape time: the world folded here, the hub, the log."""
+    metrics, live, hub = deps.metrics, deps.live, deps.hub
+    if live is not None:
+        metrics.world_source = live  # fresher than the engine's for this process's readers
+        metrics.head_seq = lambda: live.received_seq
+    if hub is not None:
+        metrics.sse_connections = lambda: len(hub.subscribers)
+    metrics.health = deps.health
+
+
 def create_app(deps: GatewayDeps) -> Starlette:
     gw = Gateway(deps)
     v1 = "/api/v1"
@@ -655,6 +672,8 @@ def create_app(deps: GatewayDeps) -> Starlette:
         Route(f"{v1}/world/tick", gw.world_tick),
         Route(f"{v1}/seasons", gw.seasons),
         Route("/ready", gw.ready),
+        Route("/health", gw.health),
+        Route("/metrics", metrics_endpoint(deps.metrics)),
         Route(f"{v1}/stream", gw.stream_endpoint()),
     ]
 
@@ -673,6 +692,12 @@ def create_app(deps: GatewayDeps) -> Starlette:
             if dispatcher is not None:
                 await dispatcher.stop()
 
-    app = Starlette(routes=routes, exception_handlers=exception_handlers(), lifespan=lifespan)
+    _wire_metrics(deps)
+    app = Starlette(
+        routes=routes,
+        exception_handlers=exception_handlers(),
+        lifespan=lifespan,
+        middleware=[Middleware(RequestMetrics, metrics=deps.metrics, routes=routes)],
+    )
     app.state.gateway = gw
     return app

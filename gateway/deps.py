@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.agentdocs import docs_dir
 from gateway.outage import LogOutage
 from projections.health import ReadHealth
+from wss.metrics import Metrics
 from wss.seasonlog import SeasonLog
 
 if TYPE_CHECKING:
@@ -97,6 +98,9 @@ class GatewayDeps:
     live: LiveWorld | None = None  # the world folded in this process: agents' fresh reads
     # The read-side tasks feeding this gateway report failures here (``/ready``).
     health: ReadHealth = field(default_factory=ReadHealth)
+    # This process's metrics (``/metrics``): its own registry, shared with the engine
+    # and read side when they run in the same process (``wss run``).
+    metrics: Metrics = field(default_factory=Metrics)
 
     @property
     def season(self) -> str:

@@ -84,6 +84,7 @@ class LiveWorld:
         self.key_hashes: dict[str, str] = {}  # sha256 of an API key -> agent id
         self.start_seq = 0  # the snapshot's event sequence it started after (0: the log's start)
         self.folded = 0  # events folded since the start
+        self.notional_cents = 0  # traded value folded since the start (metrics)
         self.older_agents: set[str] = set()  # in the snapshot, facts not yet recalled
         self.older_orders: set[int] = set()  # open in the snapshot, command id not recalled
         self._pending: OrderedDict[Key, None] = OrderedDict()
@@ -100,6 +101,11 @@ class LiveWorld:
     @property
     def tick(self) -> int:
         return self.world.tick
+
+    @property
+    def received_seq(self) -> int:
+        """The newest event sequence received (applied or buffered)."""
+        return self._received
 
     @property
     def ready(self) -> bool:
@@ -221,6 +227,7 @@ class LiveWorld:
                 )
                 touched.append(event.order_id)
             case ev.TradeExecuted():
+                self.notional_cents += event.price * event.quantity
                 for order_id in (event.buy_order_id, event.sell_order_id):
                     if (known := self.order_meta.get(order_id)) is not None:
                         known.updated_tick = event.tick

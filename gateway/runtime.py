@@ -25,6 +25,7 @@ from projections.relational import RelationalProjection, create_engine, migrate
 from projections.runner import run_projection
 from projections.sse_hub import SseHub
 from wss.aio import cancel_and_wait
+from wss.metrics import Metrics
 from wss.seasonlog import SeasonLog
 from wss.snapshots import latest_snapshot
 
@@ -42,11 +43,15 @@ class RunningGateway:
         return self.server.url
 
 
-async def _project(log_: SeasonLog, projection: RelationalProjection, health: ReadHealth) -> None:
+async def _project(
+    log_: SeasonLog, projection: RelationalProjection, health: ReadHealth, metrics: Metrics
+) -> None:
     """The relational projection, supervised: a failure shows in ``/ready`` and is retried
     with backoff (it resumes by position)."""
+    observe = metrics.projection_observer(projection.name)
 
-    def progress(_position: int, _last_seq: int) -> None:
+    def progress(position: int, last_seq: int) -> None:
+        observe(position, last_seq)
         health.recovered(projection.name)
 
     await supervise(
@@ -71,6 +76,7 @@ async def running_gateway(
     migrate_schema: bool | None = None,
     analytics: AnalyticsClient | None = None,
     health: ReadHealth | None = None,
+    metrics: Metrics | None = None,
 ) -> AsyncIterator[RunningGateway]:
     """Serve the gateway for ``season_log``'s season until the block exits.
 
@@ -83,7 +89,10 @@ async def running_gateway(
         await migrate(db)
     projection = RelationalProjection(db, season_log.season)
     health = health or ReadHealth()
-    task = asyncio.create_task(_project(season_log, projection, health)) if project else None
+    metrics = metrics or Metrics()
+    task = (
+        asyncio.create_task(_project(season_log, projection, health, metrics)) if project else None
+    )
     hub = SseHub(season_log.js, season_log.season) if sse else None
     live = LiveWorld(season_log)
     try:
@@ -101,6 +110,7 @@ async def running_gateway(
             analytics=analytics,
             live=live,
             health=health,
+            metrics=metrics,
         )
         server = await serve_gateway(deps, host, port)
         try:

@@ -313,5 +313,6 @@ class WebhookDispatcher:
             actions,
             time.perf_counter() - began,
         )
+        self.deps.metrics.observe_webhooks(delivered, targets - delivered)
         log.debug("webhooks: %s", report)
         return report

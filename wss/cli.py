@@ -146,6 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
     from wss.bootstrap import nats  # noqa: PLC0415
     from wss.gatewaywiring import serve_gateway  # noqa: PLC0415
+    from wss.metrics import Metrics, serve_metrics  # noqa: PLC0415
     from wss.readside import ReadSide  # noqa: PLC0415
     from wss.readside import prepare as prepare_read_side  # noqa: PLC0415
     from wss.season import create_season, new_seed, run_engine, take_lease  # noqa: PLC0415
@@ -172,12 +173,16 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         print(f"log: {conn.url}  streams {log.streams.command_stream}, {log.streams.event_stream}")
         quiet = args.tick_ms == 0 and args.ticks is not None and args.ticks > 50
         lease = await take_lease(log, settings)  # before anything else: fail fast if fenced
-        read_side = ReadSide(conn.nc.jetstream(), log.season, settings)
+        metrics = Metrics()
+        read_side = ReadSide(conn.nc.jetstream(), log.season, settings, metrics)
+        metrics.health = read_side.health
         try:
             await prepare_read_side(settings)
             if not args.no_projections:
                 read_side.start()
             async with contextlib.AsyncExitStack() as stack:
+                if settings.metrics_port is not None:
+                    stack.callback(serve_metrics(metrics, settings.metrics_port).close)
                 if not args.no_gateway:
                     gateway = await stack.enter_async_context(
                         serve_gateway(
@@ -187,6 +192,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
                             port=args.port,
                             analytics=not args.no_projections or bool(settings.clickhouse_url),
                             health=read_side.health,
+                            metrics=metrics,
                         )
                     )
                     print(f"gateway: {gateway.url}  (agents: curl {gateway.url}/skill.md)")
@@ -203,6 +209,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
                         None if quiet and r.tick % 50 else print(r.line(), flush=True)
                     ),
                     lease=lease,
+                    metrics=metrics,
                 )
             await read_side.drain(await log.last_seq(log.streams.event_stream))
         finally:

@@ -84,6 +84,7 @@ class Engine:
         self.last_hash = ""  # state hash of the last committed TickClosed
         self.snapshot_seq = 0  # event sequence of the latest snapshot (tried)
         self.feed = CommandFeed(log.js, log.streams)
+        self.notional_cents = 0  # traded value committed by this process (metrics)
 
     @property
     def season(self) -> str:
@@ -151,6 +152,7 @@ class Engine:
             await self.snapshots.save(self.season, world, self.event_seq, self.last_hash)
             self.snapshot_seq = self.event_seq
         trades = [e for e in events if isinstance(e, ev.TradeExecuted)]
+        self.notional_cents += sum(t.price * t.quantity for t in trades)
         return TickReport(
             tick=tick,
             sim_time=closed.sim_time,

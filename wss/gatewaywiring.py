@@ -12,6 +12,7 @@ from projections.health import ReadHealth
 from wss.analyticsattach import AnalyticsAttachment
 from wss.errors import WssError
 from wss.gctuning import tune_gc_for_serving
+from wss.metrics import Metrics
 from wss.seasonlog import SeasonLog
 from wss.settings import Settings
 from wss.stores import relational_url, store_label
@@ -26,6 +27,7 @@ async def serve_gateway(
     port: int,
     analytics: bool = True,
     health: ReadHealth | None = None,
+    metrics: Metrics | None = None,
 ) -> AsyncIterator[RunningGateway]:
     """``analytics``: answer /market/history from ClickHouse/chDB (the same process's chDB
     when embedded: chDB serves one data directory per process)."""
@@ -43,6 +45,7 @@ async def serve_gateway(
             database=relational_url(settings),
             project=False,  # the read side of `wss run` (or `wss project --run`) fills it
             health=health,
+            metrics=metrics,
         ) as gateway:
             if analytics:
                 await attachment.attach(gateway.deps)

@@ -11,6 +11,7 @@ from wss.aio import cancel_and_wait
 from wss.bootstrap import nats
 from wss.errors import Fenced, WssError
 from wss.lease import Lease
+from wss.metrics import Metrics, serve_metrics
 from wss.positions import reported
 from wss.readside import PROJECTIONS, keep_following, prepare, rebuild_projection
 from wss.seasonlog import SeasonLog, list_seasons
@@ -109,6 +110,12 @@ async def run(settings: Settings, season: str | None, stop: asyncio.Event) -> in
         js = conn.nc.jetstream()
         running: dict[str, tuple[Lease, asyncio.Task[None]]] = {}
         health = ReadHealth()
+        metrics = Metrics(health=health)
+        server = (
+            serve_metrics(metrics, settings.metrics_port)
+            if settings.metrics_port is not None
+            else None
+        )
         try:
             while not stop.is_set():
                 infos = (
@@ -118,7 +125,9 @@ async def run(settings: Settings, season: str | None, stop: asyncio.Event) -> in
                 )
                 for info in infos:
                     for name in PROJECTIONS:
-                        await _claim(js, info.season, name, settings, running, health=health)
+                        await _claim(
+                            js, info.season, name, settings, running, health=health, metrics=metrics
+                        )
                 for key, (lease, task) in list(running.items()):
                     try:
                         await lease.renew()
@@ -134,6 +143,8 @@ async def run(settings: Settings, season: str | None, stop: asyncio.Event) -> in
             for lease, task in running.values():
                 await cancel_and_wait(task)
                 await lease.release()
+            if server is not None:
+                server.close()
     return 0
 
 
@@ -145,6 +156,7 @@ async def _claim(
     running: dict[str, tuple[Lease, "asyncio.Task[None]"]],
     *,
     health: ReadHealth,
+    metrics: Metrics,
 ) -> None:
     key = f"project.{season}.{name}"
     if key in running:
@@ -156,6 +168,8 @@ async def _claim(
         return  # another instance runs it
     print(f"running projection {name} for season {season}", file=sys.stderr, flush=True)
     task = asyncio.create_task(
-        keep_following(js, season, name, settings, health=health, task=f"{name} of {season}")
+        keep_following(
+            js, season, name, settings, health=health, task=f"{name} of {season}", metrics=metrics
+        )
     )
     running[key] = (lease, task)

@@ -24,6 +24,7 @@ from projections.relational.migrate import migrate
 from projections.relational.store import RelationalProjection
 from projections.runner import rebuild, run_projection
 from wss.aio import cancel_and_wait
+from wss.metrics import Metrics
 from wss.positions import (
     Reporter,
     position_key,
@@ -81,12 +82,15 @@ async def follow(
     *,
     reporter: Reporter,
     on_progress: Callable[[], None] = lambda: None,
+    observe: Callable[[int, int], None] | None = None,
 ) -> None:
     """Keep one projection of a season up to date until cancelled (or until it fails)."""
     projection = await open_projection(name, settings, season)
 
     def progress(position: int, last_seq: int) -> None:
         reporter(position, last_seq)
+        if observe is not None:
+            observe(position, last_seq)
         on_progress()
 
     try:
@@ -104,6 +108,7 @@ async def keep_following(
     *,
     health: ReadHealth,
     task: str | None = None,
+    metrics: Metrics | None = None,
 ) -> None:
     """``follow`` under supervision: a failure is reported (log, ``health``, the KV report
     that ``wss project --status`` reads) and retried with backoff, never left frozen."""
@@ -125,6 +130,7 @@ async def keep_following(
                 settings,
                 reporter=reporter,
                 on_progress=lambda: health.recovered(task),
+                observe=metrics.projection_observer(task) if metrics is not None else None,
             ),
             health,
         )
@@ -166,15 +172,29 @@ async def rebuild_projection(
 class ReadSide:
     """The projections a ``wss run`` keeps up to date, as tasks of its event loop."""
 
-    def __init__(self, js: JetStreamContext, season: str, settings: Settings) -> None:
+    def __init__(
+        self,
+        js: JetStreamContext,
+        season: str,
+        settings: Settings,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.js, self.season, self.settings = js, season, settings
         self.tasks: dict[str, asyncio.Task[None]] = {}
         self.health = ReadHealth()
+        self.metrics = metrics
 
     def start(self, names: tuple[str, ...] = PROJECTIONS) -> None:
         for name in names:
             self.tasks[name] = asyncio.create_task(
-                keep_following(self.js, self.season, name, self.settings, health=self.health)
+                keep_following(
+                    self.js,
+                    self.season,
+                    name,
+                    self.settings,
+                    health=self.health,
+                    metrics=self.metrics,
+                )
             )
 
     async def drain(self, last_seq: int, within: float = 15.0) -> None:

@@ -15,6 +15,7 @@ from schemas.config import SeasonConfig
 from wss.engine import Engine, TickReport
 from wss.errors import AppendUnacknowledged, WssError
 from wss.lease import Lease
+from wss.metrics import Metrics
 from wss.seasonlog import LOG_COMPRESSION, SeasonInfo, SeasonLog
 from wss.settings import Settings
 from wss.snapshots import SnapshotStore
@@ -75,17 +76,22 @@ async def run_engine(
     stop: asyncio.Event,
     on_tick: Callable[[TickReport], None],
     lease: Lease | None = None,
+    metrics: Metrics | None = None,
 ) -> RunResult:
     """Run ticks until ``ticks`` more are done, ``stop`` is set, or the season ends.
 
     A stop request finishes the tick under way: ticks are never cut in half on purpose.
     ``lease``: the season's lease if the caller already took it (see ``take_lease``).
+    ``metrics``: observes each tick's duration; the engine's world is its world source
+    unless one (the gateway's live world) is set already.
     """
     info = await log.require()
     if lease is None:
         lease = await take_lease(log, settings)
     snapshots = SnapshotStore(nats_url) if settings.snapshot_every > 0 else None
     engine = Engine(log, lease, snapshots, max(settings.snapshot_every, 1))
+    if metrics is not None and metrics.world_source is None:
+        metrics.world_source = engine
     try:
         await engine.recover()
         await log.save_info(_with(info, engine, "running"))
@@ -100,6 +106,8 @@ async def run_engine(
                 await asyncio.sleep(0.05)
                 continue
             done += report.tick > 0  # genesis (tick 0) is not a trading tick
+            if metrics is not None:
+                metrics.observe_tick(report)
             on_tick(report)
             if engine.world.ended:
                 break

@@ -18,6 +18,10 @@ class Settings:
     clickhouse_url: str | None = field(default_factory=lambda: _env("CLICKHOUSE_URL"))
     lease_seconds: float = field(default_factory=lambda: float(_env("WSS_LEASE_SECONDS") or 5))
     snapshot_every: int = field(default_factory=lambda: int(_env("WSS_SNAPSHOT_EVERY") or 500))
+    # Serve /metrics, /health and /ready on this port too (any process); unset: off.
+    metrics_port: int | None = field(
+        default_factory=lambda: int(port) if (port := _env("WSS_METRICS_PORT")) else None
+    )
 
     @property
     def nats_dir(self) -> Path:

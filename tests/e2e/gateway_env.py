@@ -23,6 +23,7 @@ from gateway.runtime import RunningGateway, running_gateway
 from gateway.webhooks import WebhookDispatcher
 from projections.relational import queries
 from schemas.config import NO_CROOKS, PopulationConfig, SeasonConfig
+from wss.metrics import Metrics
 from wss.natsserver import connect, free_port
 from wss.season import RunResult, create_season, run_engine
 from wss.seasonlog import SeasonLog
@@ -115,6 +116,7 @@ async def gateway_env(
     nc = await connect(nats_url, max_reconnect_attempts=reconnect_attempts)
     log = await create_season(nc, seed, CONFIG)
     stop = asyncio.Event()
+    metrics = Metrics()  # one per process, as in `wss run`: the engine's and the gateway's
     engine = asyncio.create_task(
         run_engine(
             nc,
@@ -125,6 +127,7 @@ async def gateway_env(
             tick_ms=tick_ms,
             stop=stop,
             on_tick=lambda _r: None,
+            metrics=metrics,
         )
     )
     try:
@@ -135,6 +138,7 @@ async def gateway_env(
             database=f"sqlite+aiosqlite:///{tmp / 'read.db'}",
             project=project,
             migrate_schema=True,
+            metrics=metrics,
         ) as gateway:
             env = Env(nc, log, gateway, engine, stop)
             yield env
