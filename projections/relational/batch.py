@@ -21,6 +21,7 @@ from schemas.events import (
     Event,
     MarginCalled,
     MarginCallMet,
+    NewsPublished,
     OrderCancelled,
     OrderExpired,
     OrderTriggered,
@@ -163,6 +164,10 @@ class BatchState:
         symbol: str | None = None,
         agent_id: str | None = None,
     ) -> None:
+        """A headline the fold makes up from an event: rules v1 seasons only, whose logs
+        have no ``NewsPublished`` (a v2 season's news is its log's: ``story``)."""
+        if self.world is not None and self.world.get("rules_version", 1) >= 2:
+            return
         self.news.append(
             {
                 "season_id": self.season_id,
@@ -173,6 +178,25 @@ class BatchState:
                 "agent_id": agent_id,
                 "headline": headline,
                 "body": body,
+                "news_id": None,
+                "sentiment": None,
+            }
+        )
+
+    def story(self, seq: int, ev: NewsPublished) -> None:
+        """A rules v2 season's news item: the log's ``NewsPublished``, as it is."""
+        self.news.append(
+            {
+                "season_id": self.season_id,
+                "seq": seq,
+                "tick": ev.tick,
+                "kind": ev.category.value,
+                "symbol": ev.symbols[0] if ev.symbols else None,
+                "agent_id": ev.agent_ids[0] if ev.agent_ids else None,
+                "headline": ev.headline,
+                "body": ev.summary,
+                "news_id": ev.news_id,
+                "sentiment": ev.sentiment,
             }
         )
 

@@ -14,6 +14,7 @@ from schemas.events import (
     AgentStatusChanged,
     MarginCalled,
     MarginCallMet,
+    NewsPublished,
     RegimeChanged,
     SeasonEnded,
     SeasonStarted,
@@ -38,6 +39,7 @@ def _season_started(st: BatchState, seq: int, ev: SeasonStarted) -> None:
         "status": "running",
         "ended_reason": None,
         "last_state_hash": None,
+        "rules_version": ev.rules_version,
     }
     st.dirty_world = True
     for c in ev.companies:
@@ -199,8 +201,13 @@ def _tick_closed(st: BatchState, _seq: int, ev: TickClosed) -> None:
         w.update(tick=ev.tick, sim_time=ev.sim_time, last_state_hash=ev.state_hash)
 
 
+def _news_published(st: BatchState, seq: int, ev: NewsPublished) -> None:
+    st.story(seq, ev)
+
+
 SEASON_HANDLERS: dict[type[Any], Callable[[BatchState, int, Any], None]] = {
     SeasonStarted: _season_started,
+    NewsPublished: _news_published,
     SeasonEnded: _season_ended,
     AgentRegistered: _agent_registered,
     MarginCalled: _margin_called,

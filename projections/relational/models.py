@@ -256,6 +256,9 @@ class News(Base):
     agent_id: Mapped[str | None] = mapped_column(ID)
     headline: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
+    # rules v2: the NewsPublished the row is (None: a v1 season's headline, made up here)
+    news_id: Mapped[str | None] = mapped_column(String(32))
+    sentiment: Mapped[int | None] = mapped_column(Integer)
 
 
 class WorldState(Base):
@@ -272,6 +275,7 @@ class WorldState(Base):
     status: Mapped[str] = mapped_column(String(16))  # running|ended
     ended_reason: Mapped[str | None] = mapped_column(Text)
     last_state_hash: Mapped[str | None] = mapped_column(String(128))
+    rules_version: Mapped[int] = mapped_column(Integer, server_default="1")
 
 
 class ProjectionPosition(Base):

@@ -159,6 +159,8 @@ class NewsItem(View):
     agent_id: str | None
     headline: str
     body: str
+    news_id: str | None = None  # rules v2: the NewsPublished's id; None in v1 seasons
+    sentiment: int | None = None  # rules v2: -100..100
 
 
 class WorldStatus(View):

@@ -34,7 +34,16 @@ from projections.relational.store import RelationalProjection
 from projections.runner import lag, rebuild, run_projection
 from schemas import events as ev
 from schemas.config import SeasonConfig
-from schemas.enums import CancelReason, Intent, OrderType, RejectReason, Role, Sector, Side
+from schemas.enums import (
+    CancelReason,
+    Intent,
+    NewsCategory,
+    OrderType,
+    RejectReason,
+    Role,
+    Sector,
+    Side,
+)
 from wss.aio import cancel_and_wait
 from wss.natsserver import connect
 from wss.streams import MSG_ID, SeasonStreams
@@ -456,6 +465,29 @@ class TestRelationalContract:
         outcome = await q.action_outcome(engine, season, "bob", "p2")
         assert outcome is not None
         assert outcome.event_type == "AllianceFormed"
+
+    async def test_v2_news_is_the_logs_news_published(
+        self, engine: AsyncEngine, proj: RelationalProjection, season: str
+    ) -> None:
+        """A rules v2 season's news table holds its NewsPublished events as they are and
+        nothing the fold makes up (the same events under v1 get invented headlines)."""
+        base = season_events()
+        genesis = base[0].event
+        assert isinstance(genesis, ev.SeasonStarted)
+        v2 = [Sequenced(base[0].seq, genesis.model_copy(update={"rules_version": 2})), *base[1:]]
+        n = len(base)
+        story = ev.NewsPublished(
+            tick=5, news_id="5.1", category=NewsCategory.EARNINGS,
+            headline="BOLT smashes estimates", summary="A +4.0% surprise.",
+            symbols=["BOLT"], agent_ids=[], sentiment=50, impulse_bps=100,
+            source="EarningsReported",
+        )  # fmt: skip
+        await proj.apply(v2)
+        await proj.apply([Sequenced(n + 1, story)])  # type: ignore[arg-type]
+        items = await q.news(engine, season)
+        assert [(i.news_id, i.kind, i.symbol, i.headline, i.body, i.sentiment) for i in items] == [
+            ("5.1", "earnings", "BOLT", "BOLT smashes estimates", "A +4.0% surprise.", 50)
+        ]
 
     async def test_action_outcomes(
         self, engine: AsyncEngine, proj: RelationalProjection, season: str
