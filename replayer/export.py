@@ -15,6 +15,8 @@ One fold of the log (``replayer.fold``) writes, tick by tick:
 - ``agents``: each account after each tick: cash, equity, P&L, status, strategy (the
   seeded crooks' strategies are the ground truth that scores the SEC).
 - ``cases`` (rules v2): every case opened, with its verdict once there is one.
+- ``news`` (rules v2): every ``NewsPublished`` story; ``earnings`` every
+  ``EarningsReported`` (with the fair value, which readers of the live market never see).
 
 Every row carries its ``tick``; rows from events carry the event's stream ``seq``.
 """
@@ -72,6 +74,14 @@ def _tables() -> dict[str, Table]:
         "depth": Table(("tick", "symbol", "side", "level", "price", "size", "orders")),
         "agents": Table(
             ("tick", "agent_id", "name", "role", "strategy", "status", "cash", "equity", "pnl")
+        ),
+        "news": Table(
+            ("seq", "tick", "news_id", "category", "headline", "summary", "symbols",
+             "agent_ids", "sentiment", "impulse_bps", "source")
+        ),
+        "earnings": Table(
+            ("seq", "tick", "symbol", "quarter", "revenue", "profit", "eps", "surprise_bps",
+             "fair_value")
         ),
         "cases": Table(
             ("seq", "tick", "case_id", "suspect_id", "offence", "opened_by", "investigator_id",
@@ -142,6 +152,18 @@ class _Collector:
         if row is not None:
             row[8:] = [e.verdict.value, e.tick, e.fine, e.prison_ticks]
 
+    def _news(self, seq: int, e: ev.NewsPublished) -> None:
+        self.tables["news"].rows.append(
+            (seq, e.tick, e.news_id, e.category.value, e.headline, e.summary,
+             ",".join(e.symbols), ",".join(e.agent_ids), e.sentiment, e.impulse_bps, e.source)
+        )  # fmt: skip
+
+    def _earnings(self, seq: int, e: ev.EarningsReported) -> None:
+        self.tables["earnings"].rows.append(
+            (seq, e.tick, e.symbol, e.quarter, e.revenue, e.profit, e.eps, e.surprise_bps,
+             e.fair_value)
+        )  # fmt: skip
+
     def _order(self, *row: Any) -> None:
         self.tables["orders"].rows.append(row)
 
@@ -175,6 +197,8 @@ class _Collector:
         ev.OrderExpired: _gone,
         ev.BarClosed: _bar,
         ev.CaseOpened: _case,
+        ev.NewsPublished: _news,
+        ev.EarningsReported: _earnings,
         ev.VerdictReached: _verdict,
     }
 

@@ -31,6 +31,8 @@ class Season:
     depth: pd.DataFrame
     agents: pd.DataFrame
     cases: pd.DataFrame
+    news: pd.DataFrame
+    earnings: pd.DataFrame
 
 
 async def load_season(season: str, settings: Settings | None = None) -> Season:

@@ -89,7 +89,13 @@ async def test_export_tables_match_the_log_and_rebuild_the_books(
     assert bars
     assert deletions
     db = duckdb.connect()
-    expected = {"trades": trades, "bars": bars, "orders": len(limits) + executions + deletions}
+    expected = {
+        "trades": trades,
+        "bars": bars,
+        "orders": len(limits) + executions + deletions,
+        "news": sum(isinstance(e, ev.NewsPublished) for e in events),
+        "earnings": sum(isinstance(e, ev.EarningsReported) for e in events),
+    }
     for name, count in expected.items():
         path = out / f"{name}.parquet"
         assert len(pd.read_parquet(path)) == count
