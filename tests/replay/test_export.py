@@ -4,7 +4,9 @@ log's; the order-level messages rebuild the engine's top of book at every tick."
 from collections import defaultdict
 from pathlib import Path
 
+import duckdb  # the dev extra (pyproject.toml): an older venv needs ./setup.sh
 import pandas as pd
+import polars as pl
 import pytest
 
 from replayer.fold import fold
@@ -16,9 +18,6 @@ from tests.replay.seasons import run_season
 from wss.bootstrap import nats
 from wss.settings import Settings
 
-# The dev extra has them (pyproject.toml); a venv made before they were added: ./setup.sh
-duckdb = pytest.importorskip("duckdb", reason="dev extra: re-run ./setup.sh")
-pl = pytest.importorskip("polars", reason="dev extra: re-run ./setup.sh")
 pytestmark = pytest.mark.timeout(240)
 TICKS = 40  # past a close (30 open ticks a day here): day orders expire
 

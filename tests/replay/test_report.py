@@ -14,7 +14,6 @@ from tests.replay.seasons import run_season
 from wss.bootstrap import nats
 from wss.settings import Settings
 
-pytest.importorskip("matplotlib", reason="a dependency since wss report: re-run ./setup.sh")
 pytestmark = pytest.mark.timeout(240)
 PNG = b"\x89PNG\r\n\x1a\n"
 HONEST = ("external", "market_maker", "noise", "momentum", "value")
