@@ -44,6 +44,9 @@ def decide(rec: Recorder, rules: RuleSet, c: StepInput) -> None:
     if isinstance(c, cmd.RegisterAgent):
         rules.register(rec, c)
         return
+    if isinstance(c, cmd.PublishArticle):  # the newsroom is no agent: it has no account
+        rules.publish_article(rec, c)
+        return
     account = world.accounts.get(c.agent_id)
     if account is None:
         refuse(rec, c, RejectReason.UNKNOWN_AGENT, f"no agent {c.agent_id}")

@@ -18,6 +18,7 @@ from domain.state import (
     HOUSE_FEES,
     HOUSE_FINES,
     HOUSE_LENDING,
+    STORY_MEMORY,
     Account,
     Case,
     Company,
@@ -376,9 +377,17 @@ def _rumor(world: World, e: ev.RumorPublished) -> None:
 
 @_on(ev.NewsPublished)
 def _news(world: World, e: ev.NewsPublished) -> None:
+    world.stories[e.news_id] = False
+    if len(world.stories) > STORY_MEMORY:
+        del world.stories[next(iter(world.stories))]
     if e.impulse_bps:  # a story that moves nothing is not kept
         for symbol in e.symbols:
             world.news.append(NewsImpulse(e.news_id, e.tick, symbol, e.category, e.impulse_bps))
+
+
+@_on(ev.ArticlePublished)
+def _article(world: World, e: ev.ArticlePublished) -> None:
+    world.stories[e.news_id] = True
 
 
 @_on(ev.ReputationChanged)

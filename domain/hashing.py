@@ -131,6 +131,7 @@ def _social(world: World) -> dict[str, Any]:
         "messages": [list(_message(m)) for m in world.messages],
         "rumors": [list(_rumor(r)) for r in world.rumors],
         "news": [list(_news(n)) for n in world.news],
+        "stories": [[news_id, rewritten] for news_id, rewritten in world.stories.items()],
         "next": [world.next_message_id, world.next_rumor_id],
         "proposals": [[*key, last] for key, last in world.proposals.items()],
         "alliances": [[*key, tick] for key, tick in world.alliances.items()],
@@ -141,6 +142,7 @@ def _restore_social(world: World, image: dict[str, Any]) -> None:
     world.messages = deque((SentMessage(*row) for row in image["messages"]), maxlen=MESSAGE_WINDOW)
     world.rumors = deque((PublishedRumor(*row) for row in image["rumors"]), maxlen=RUMOR_WINDOW)
     world.news = deque((NewsImpulse(*row) for row in image.get("news", ())), maxlen=NEWS_WINDOW)
+    world.stories = dict(image.get("stories", ()))
     world.next_message_id, world.next_rumor_id = image["next"]
     world.proposals = {(a, b): last for a, b, last in image["proposals"]}
     world.alliances = {(a, b): tick for a, b, tick in image["alliances"]}

@@ -29,6 +29,7 @@ PRICE_MEMORY = 30  # closes kept per symbol for the built-in strategies
 # SEC can subpoena or scan stays in the world, and memory stays flat over a season.
 MESSAGE_WINDOW = 200  # the most recent messages (MESSAGE), all senders together
 RUMOR_WINDOW = 100  # the most recent rumors (RUMOR), all symbols together
+STORY_MEMORY = 1_000  # the most recent story ids a PUBLISH_ARTICLE may rewrite
 NEWS_WINDOW = 200  # the most recent stories about symbols (NewsPublished), one per symbol
 
 
@@ -204,6 +205,7 @@ class World:
     next_message_id: int = 1
     next_rumor_id: int = 1
     news: deque[NewsImpulse] = field(default_factory=lambda: deque(maxlen=NEWS_WINDOW))
+    stories: dict[str, bool] = field(default_factory=dict)  # news id -> rewritten already
     # (proposer, target) -> last tick the proposal stands, in the order they were made
     proposals: dict[tuple[str, str], int] = field(default_factory=dict)
     # alliance_key(a, b) -> tick formed, in the order they formed

@@ -30,6 +30,7 @@ from schemas.events import (
     AllianceDissolved,
     AllianceFormed,
     AllianceProposed,
+    ArticlePublished,
     BarClosed,
     BorrowFeeCharged,
     CommandRejected,
@@ -148,6 +149,8 @@ def channels_of(event: Event) -> frozenset[str]:
             return frozenset({"market"})
         case NewsPublished():  # the news feed, and the market of each symbol concerned
             return frozenset({"news", *(f"market:{symbol}" for symbol in event.symbols)})
+        case ArticlePublished():  # the newsroom's rewording of a story on the feed
+            return frozenset({"news"})
         case RumorPublished():  # a news item, attributed to its author
             return frozenset({"news", f"market:{event.symbol}", f"agent:{event.agent_id}"})
         case AllianceFormed() | AllianceDissolved():  # alliances are public

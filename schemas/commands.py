@@ -198,6 +198,31 @@ class RegisterAgent(CommandBase):
 OPERATOR_ID = "operator"
 
 
+NEWSROOM_ID = "newsroom"  # the identity the newsroom service publishes articles under
+ARTICLE_HEADLINE_WORDS, ARTICLE_SUMMARY_WORDS = 14, 49  # what the domain accepts, at most
+
+
+def article_command_id(news_id: str) -> str:
+    """A PUBLISH_ARTICLE's command id, derived from the story it rewrites: a retry is the
+    same command, and the domain rewrites a story once."""
+    return f"article:{news_id}"
+
+
+class PublishArticle(CommandBase):
+    """Newsroom (rules v2): rewrite the wording of the domain's story ``news_id``. Tokens
+    and cost are the newsroom's record of what writing it took."""
+
+    type: Literal["PUBLISH_ARTICLE"] = "PUBLISH_ARTICLE"
+    news_id: Annotated[str, Field(pattern=r"^[0-9]{1,12}\.[0-9]{1,6}$")]
+    headline: Annotated[str, Field(min_length=1, max_length=200)]
+    summary: Annotated[str, Field(min_length=1, max_length=600)]
+    sentiment: Annotated[int, Field(ge=-100, le=100)]
+    model: Annotated[str, Field(max_length=100)] = ""
+    prompt_tokens: Annotated[int, Field(ge=0, lt=2**31)] = 0
+    completion_tokens: Annotated[int, Field(ge=0, lt=2**31)] = 0
+    cost_microdollars: Annotated[int, Field(ge=0, lt=2**53)] = 0
+
+
 class StopSeason(CommandBase):
     """Operator: close the season at the end of this tick; its streams are then sealed."""
 
@@ -271,7 +296,8 @@ Command = Annotated[
     | StartSeason
     | StopSeason
     | SetRegime
-    | ConfigureSeason,
+    | ConfigureSeason
+    | PublishArticle,
     Field(discriminator="type"),
 ]
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)

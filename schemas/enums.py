@@ -125,6 +125,11 @@ class RejectReason(StrEnum):
     NO_OPEN_CASE = "no_open_case"
     EVIDENCE_TOO_WEAK = "evidence_too_weak"
     BAD_REFERENCE = "bad_reference"
+    # The newsroom's PUBLISH_ARTICLE (rules version 2, docs/rules.md "News").
+    NOT_NEWSROOM = "not_newsroom"
+    UNKNOWN_STORY = "unknown_story"
+    ALREADY_REWRITTEN = "already_rewritten"
+    ARTICLE_INVALID = "article_invalid"
 
 
 class Offence(StrEnum):

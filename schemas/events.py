@@ -594,6 +594,23 @@ class NewsPublished(EventBase):
     source: str = Field(description="the type of the event the story reports")
 
 
+class ArticlePublished(EventBase):
+    """Rules v2: the newsroom's PUBLISH_ARTICLE accepted: story ``news_id`` now reads
+    ``headline`` and ``summary`` (its valuation impulse stays the template's)."""
+
+    type: Literal["ArticlePublished"] = "ArticlePublished"
+    command_id: str
+    agent_id: str
+    news_id: str
+    headline: str
+    summary: str
+    sentiment: int = Field(ge=-100, le=100, description="the writer's; moves no valuation")
+    model: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_microdollars: int = 0
+
+
 class SeasonConfigured(EventBase):
     """An operator's CONFIGURE_SEASON took effect at the start of this tick."""
 
@@ -665,6 +682,7 @@ Event = Annotated[
     | CeoAppointed
     | EarningsPreviewed
     | NewsPublished
+    | ArticlePublished
     | SeasonConfigured
     | TickClosed,
     Field(discriminator="type"),

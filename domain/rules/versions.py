@@ -12,6 +12,7 @@ from random import Random
 from domain import orders
 from domain.context import Recorder, TickContext
 from domain.rules import (
+    articles,
     earnings,
     fees,
     fundamentals,
@@ -57,6 +58,7 @@ class RuleSet:
     end_season: Callable[[Recorder, cmd.StopSeason], None]
     surveil: Phase  # 5b: the SEC (rules version 2; nothing under 1)
     report_news: Phase  # 6b: the tick's stories (rules version 2; nothing under 1)
+    publish_article: Callable[[Recorder, cmd.PublishArticle], None]
 
 
 def _nothing(_: Recorder) -> None:
@@ -84,6 +86,7 @@ V1 = RuleSet(
     end_season=session.end_season,
     surveil=_nothing,
     report_news=_nothing,
+    publish_article=articles.refuse_v1,
 )
 
 # Version 2: the social and legal system (issue 9). Each change names what it replaces;
@@ -102,6 +105,7 @@ V2 = replace(
     after_trading=justice.after_trading,
     surveil=surveillance.surveil,  # phase 5b, before justice: domain/rules/surveillance
     report_news=news.publish,  # phase 6b, the tick's stories: domain/rules/news.py
+    publish_article=articles.publish,  # the newsroom's rewording: domain/rules/articles.py
 )
 
 RULE_SETS: dict[int, RuleSet] = {rules.version: rules for rules in (V1, V2)}

@@ -498,6 +498,13 @@ def test_every_reason_the_domain_produces_is_covered() -> None:
         RejectReason.EVIDENCE_TOO_WEAK,
         RejectReason.BAD_REFERENCE,
     }
+    # PUBLISH_ARTICLE's: tests/unit/test_articles.py
+    covered |= {
+        RejectReason.NOT_NEWSROOM,
+        RejectReason.UNKNOWN_STORY,
+        RejectReason.ALREADY_REWRITTEN,
+        RejectReason.ARTICLE_INVALID,
+    }
     # CONFIGURE_SEASON's: tests/unit/test_configuration.py
     covered.add(RejectReason.FIXED_AT_GENESIS)
     assert covered | legal == set(RejectReason)

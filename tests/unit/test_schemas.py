@@ -204,6 +204,17 @@ SAMPLE_COMMANDS: list[cmd.CommandBase] = [
     cmd.ConfigureSeason(
         command_id="fork", agent_id="operator", config=SeasonConfig(fee_bps=10), rules_version=2
     ),
+    cmd.PublishArticle(
+        command_id="article:631.1",
+        agent_id="newsroom",
+        news_id="631.1",
+        headline="Traso Health stumbles as quarterly profit sinks",
+        summary="The drugmaker's loss widens; the Street marks it down.",
+        sentiment=-45,
+        model="local-model",
+        prompt_tokens=210,
+        completion_tokens=48,
+    ),
 ]
 
 
@@ -391,6 +402,19 @@ SAMPLE_EVENTS: list[ev.EventBase] = [
         sentiment=-39,
         impulse_bps=-78,
         source="EarningsReported",
+    ),
+    ev.ArticlePublished(
+        tick=640,
+        command_id="article:631.1",
+        agent_id="newsroom",
+        news_id="631.1",
+        headline="Traso Health stumbles as quarterly profit sinks",
+        summary="The drugmaker's loss widens; the Street marks it down.",
+        sentiment=-45,
+        model="local-model",
+        prompt_tokens=210,
+        completion_tokens=48,
+        cost_microdollars=0,
     ),
     ev.SuspicionRaised(
         tick=5,
