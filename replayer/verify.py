@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from domain import context_for, step
 from domain.rules.versions import RULE_SETS, UnknownRulesVersion
 from domain.state import World
-from replayer.fold import fold
+from replayer.fold import Progress, fold
 from schemas import events as ev
 from schemas.events import parse_event
 from wss.seasonlog import SeasonLog
@@ -31,11 +31,17 @@ class Verdict:
         return self.divergence is None
 
 
-async def recorded_ticks(log: SeasonLog) -> AsyncIterator[list[bytes]]:
+async def recorded_ticks(
+    log: SeasonLog, progress: Progress | None = None
+) -> AsyncIterator[list[bytes]]:
     """The event log cut into ticks (each ending with its TickClosed), as raw payloads."""
     stream = log.streams.event_stream
     current: list[bytes] = []
-    async for page in log.read(stream, 1, await log.last_seq(stream)):
+    last, read = await log.last_seq(stream), 0
+    async for page in log.read(stream, 1, last):
+        read += len(page)
+        if progress is not None:
+            progress(read, last)
         for msg in page:
             current.append(msg.data)
             if msg.subject.endswith(".TickClosed"):
@@ -51,12 +57,13 @@ def same_event(recorded: bytes, decided: ev.EventBase, payload: bytes) -> bool |
     return None if parse_event(recorded) == decided else False
 
 
-async def verify(log: SeasonLog) -> Verdict:
-    """Replay the season under the rules version its genesis records."""
+async def verify(log: SeasonLog, progress: Progress | None = None) -> Verdict:
+    """Replay the season under the rules version its genesis records; ``progress`` is
+    told (events read, events in the log) as the replay goes."""
     world = World()
     ticks = count = older = 0
     final = ""
-    async for recorded in recorded_ticks(log):
+    async for recorded in recorded_ticks(log, progress):
         if not ticks:
             genesis = parse_event(recorded[0])
             version = getattr(genesis, "rules_version", 1)

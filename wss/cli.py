@@ -253,12 +253,17 @@ def _stop_on_signals() -> asyncio.Event:
 async def _verify(settings: Settings, season: str) -> int:
     from replayer import verify  # noqa: PLC0415
     from wss.bootstrap import nats  # noqa: PLC0415
+    from wss.progress import Progress  # noqa: PLC0415
     from wss.seasonlog import SeasonLog  # noqa: PLC0415
 
     async with nats(settings) as conn:
         log = SeasonLog(conn.nc, season)
         await log.require()
-        verdict = await verify(log)
+        bar = Progress("verifying")
+        try:
+            verdict = await verify(log, progress=bar)
+        finally:
+            bar.close()
     if verdict.ok:
         older = f" ({verdict.older_format} of an older format, same field for field)"
         print(

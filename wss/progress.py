@@ -1,32 +1,31 @@
-"""A one-line progress bar on stderr for long replays, exports and imports; silent when
-stderr is not a terminal (tests, pipes, logs)."""
+"""A progress bar on stderr for long replays, rebuilds, exports and imports (tqdm); silent
+when stderr is not a terminal (tests, pipes, logs)."""
 
 import sys
-import time
-from typing import TextIO
+from typing import Any, TextIO
 
-EVERY_SECONDS = 0.2
+from tqdm import tqdm
 
 
 class Progress:
+    """Called with (done, total) events or messages as the work goes; ``close`` at the end."""
+
     def __init__(self, what: str, stream: TextIO | None = None) -> None:
         self.what, self.stream = what, stream or sys.stderr
         self.shown = self.stream.isatty()
-        self._last = 0.0
+        self._bar: Any = None  # a tqdm bar once the first figure comes
 
     def __call__(self, done: int, total: int) -> None:
-        """``done`` of ``total`` (events, messages): redrawn at most every 0.2 s."""
-        now = time.monotonic()
-        if not self.shown or (now - self._last < EVERY_SECONDS and done < total):
+        if not self.shown:
             return
-        self._last = now
-        width = 30
-        filled = width * done // total if total else width
-        bar = "#" * filled + "." * (width - filled)
-        self.stream.write(f"\r{self.what} [{bar}] {done:,}/{total:,}")
-        self.stream.flush()
+        if self._bar is None:
+            self._bar = tqdm(
+                total=total, desc=self.what, unit=" events", unit_scale=True, file=self.stream
+            )
+        self._bar.total = total
+        self._bar.update(done - self._bar.n)  # tqdm redraws at most every 0.1 s
 
     def close(self) -> None:
-        if self.shown and self._last:
-            self.stream.write("\n")
-            self.stream.flush()
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

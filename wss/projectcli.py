@@ -13,29 +13,10 @@ from wss.errors import Fenced, WssError
 from wss.lease import Lease
 from wss.metrics import Metrics, serve_metrics
 from wss.positions import reported
+from wss.progress import Progress
 from wss.readside import PROJECTIONS, keep_following, prepare, rebuild_projection
 from wss.seasonlog import SeasonLog, list_seasons
 from wss.settings import Settings
-
-BAR = 30
-
-
-class ProgressBar:
-    """A one-line progress bar on stderr, redrawn in place."""
-
-    def __init__(self, label: str) -> None:
-        self.label = label
-
-    def __call__(self, done: int, total: int) -> None:
-        share = done / total if total else 1.0
-        filled = int(BAR * share)
-        bar = "#" * filled + "-" * (BAR - filled)
-        print(
-            f"\r{self.label} [{bar}] {share:6.1%} {done:,}/{total:,} events",
-            end="",
-            file=sys.stderr,
-            flush=True,
-        )
 
 
 async def status(settings: Settings, season: str | None) -> int:
@@ -86,14 +67,14 @@ async def rebuild(settings: Settings, name: str, season: str | None) -> int:
                 label=f"projection {name} of season {info.season}",
             )
             await lease.acquire()  # a live instance of this projection must be stopped first
+            bar = Progress(f"rebuild {name} {info.season}")
             try:
-                position = await rebuild_projection(
-                    js, info.season, name, settings, ProgressBar(f"rebuild {name} {info.season}")
-                )
+                position = await rebuild_projection(js, info.season, name, settings, bar)
             finally:
+                bar.close()
                 await lease.release()
             print(
-                f"\nrebuilt {name} for season {info.season} up to event {position:,}",
+                f"rebuilt {name} for season {info.season} up to event {position:,}",
                 file=sys.stderr,
             )
     return 0
