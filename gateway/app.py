@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -78,6 +79,8 @@ _SYMBOL = re.compile(limits.SYMBOL_PATTERN)
 _AGENT = re.compile(limits.AGENT_ID_PATTERN)
 _COMMAND = re.compile(limits.COMMAND_ID_PATTERN)
 REFUSALS_KEPT = 100_000
+
+log = logging.getLogger(__name__)
 
 
 def model_response(model: BaseModel, status: int = 200) -> Response:
@@ -200,6 +203,9 @@ class Gateway:
         client = request.client.host if request.client is not None else "unknown"
         key = request.headers.get("idempotency-key")
         out = await self.registrar.register(body, client, key)
+        log.info(
+            "agent registered: %s as %s", out.agent_id, out.role, extra={"agent": out.agent_id}
+        )
         return model_response(out, 201 if out.projected else 202)
 
     async def _await_agent(self, agent_id: str) -> None:
@@ -436,6 +442,8 @@ class Gateway:
                 ],
             )
         accepted = await self.actions.act(agent_id, items, key, batch=batch)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("actions accepted: %s", ", ".join(a.command_id for a in accepted))
         return model_response(ActionsAccepted(agent_id=agent_id, actions=accepted), 202)
 
     async def action_status(self, request: Request) -> Response:

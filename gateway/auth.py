@@ -19,6 +19,7 @@ from starlette.requests import Request
 
 from gateway.errors import BadRequest, Unauthorized
 from projections.relational import queries
+from wss.logs import AGENT
 
 __all__ = [
     "KEY_PATTERN",
@@ -142,6 +143,7 @@ class Authenticator:
         agent_id = await self.agent_for_key(key)
         if agent_id is None:
             raise Unauthorized("invalid API key")
+        AGENT.set(agent_id)  # this request's log lines name its agent (wss.logs)
         return agent_id
 
     async def required(self, request: Request) -> str:

@@ -24,6 +24,7 @@ from projections.hub_seed import nats_url_of, seed_of
 from projections.relational import RelationalProjection, create_engine, migrate
 from projections.runner import run_projection
 from projections.sse_hub import SseHub
+from wss import logs
 from wss.aio import cancel_and_wait
 from wss.metrics import Metrics
 from wss.seasonlog import SeasonLog
@@ -95,6 +96,7 @@ async def running_gateway(
     )
     hub = SseHub(season_log.js, season_log.season) if sse else None
     live = LiveWorld(season_log)
+    logs.bind(service="gateway", season=season_log.season, tick=lambda: live.tick, fallback=True)
     try:
         # Both from the latest snapshot: start-up must not grow with the season's length.
         snap = await latest_snapshot(nats_url_of(season_log.nc), season_log.season)

@@ -83,6 +83,7 @@ async def serve_gateway(
         lifespan="on",
         backlog=backlog,
         access_log=False,
+        log_config=None,  # uvicorn's loggers propagate to ours: JSON lines (wss.logs)
         timeout_graceful_shutdown=2,
     )
     server = GatewayServer(config)

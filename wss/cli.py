@@ -98,6 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = _parser(argv).parse_args(argv)
     settings = Settings()
+    if args.command in ("run", "project"):
+        from wss.logs import ALL_IN_ONE, configure_logging  # noqa: PLC0415
+
+        configure_logging(ALL_IN_ONE if args.command == "run" else "projections")
     try:
         if args.command == "run":
             from wss import memtrace  # noqa: PLC0415
@@ -146,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 async def _run(settings: Settings, args: argparse.Namespace) -> int:
     from wss.bootstrap import nats  # noqa: PLC0415
     from wss.gatewaywiring import serve_gateway  # noqa: PLC0415
+    from wss.logs import bind  # noqa: PLC0415
     from wss.metrics import Metrics, serve_metrics  # noqa: PLC0415
     from wss.readside import ReadSide  # noqa: PLC0415
     from wss.readside import prepare as prepare_read_side  # noqa: PLC0415
@@ -173,6 +178,7 @@ async def _run(settings: Settings, args: argparse.Namespace) -> int:
         print(f"log: {conn.url}  streams {log.streams.command_stream}, {log.streams.event_stream}")
         quiet = args.tick_ms == 0 and args.ticks is not None and args.ticks > 50
         lease = await take_lease(log, settings)  # before anything else: fail fast if fenced
+        bind(season=log.season)
         metrics = Metrics()
         read_side = ReadSide(conn.nc.jetstream(), log.season, settings, metrics)
         metrics.health = read_side.health

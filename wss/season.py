@@ -12,6 +12,7 @@ from nats.js import api
 from domain.rules.versions import CURRENT_VERSION
 from domain.simulate import start_command
 from schemas.config import SeasonConfig
+from wss import logs
 from wss.engine import Engine, TickReport
 from wss.errors import AppendUnacknowledged, WssError
 from wss.lease import Lease
@@ -92,6 +93,7 @@ async def run_engine(
     engine = Engine(log, lease, snapshots, max(settings.snapshot_every, 1))
     if metrics is not None and metrics.world_source is None:
         metrics.world_source = engine
+    logs.bind(season=log.season, tick=lambda: engine.world.tick if engine.world.started else None)
     try:
         await engine.recover()
         await log.save_info(_with(info, engine, "running"))
