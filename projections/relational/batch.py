@@ -17,6 +17,7 @@ from schemas.events import (
     AgentStatusChanged,
     AllianceDissolved,
     AllianceFormed,
+    ArticlePublished,
     BorrowFeeCharged,
     Event,
     MarginCalled,
@@ -101,6 +102,7 @@ class BatchState:
     rumors: list[Row] = field(default_factory=list)
     actions: list[Row] = field(default_factory=list)
     news: list[Row] = field(default_factory=list)
+    articles: list[Row] = field(default_factory=list)  # rewordings of news rows, in order
     cases: dict[int, Row] = field(default_factory=dict)  # investigations, by case id
     dirty_cases: dict[int, None] = field(default_factory=dict)
     prisoners: dict[str, Row] = field(default_factory=dict)
@@ -182,6 +184,10 @@ class BatchState:
                 "sentiment": None,
             }
         )
+
+    def article(self, ev: ArticlePublished) -> None:
+        """The newsroom's rewording of story ``news_id``: its row's headline and body."""
+        self.articles.append({"news_id": ev.news_id, "headline": ev.headline, "body": ev.summary})
 
     def story(self, seq: int, ev: NewsPublished) -> None:
         """A rules v2 season's news item: the log's ``NewsPublished``, as it is."""

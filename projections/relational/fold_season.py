@@ -12,6 +12,7 @@ from schemas.events import (
     AgentBankrupted,
     AgentRegistered,
     AgentStatusChanged,
+    ArticlePublished,
     MarginCalled,
     MarginCallMet,
     NewsPublished,
@@ -205,9 +206,14 @@ def _news_published(st: BatchState, seq: int, ev: NewsPublished) -> None:
     st.story(seq, ev)
 
 
+def _article_published(st: BatchState, _seq: int, ev: ArticlePublished) -> None:
+    st.article(ev)
+
+
 SEASON_HANDLERS: dict[type[Any], Callable[[BatchState, int, Any], None]] = {
     SeasonStarted: _season_started,
     NewsPublished: _news_published,
+    ArticlePublished: _article_published,
     SeasonEnded: _season_ended,
     AgentRegistered: _agent_registered,
     MarginCalled: _margin_called,

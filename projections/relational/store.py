@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from projections.base import Sequenced
@@ -190,3 +190,10 @@ class RelationalProjection:
         )
         for table, rows in appended:
             await write_rows(conn, table, rows, upsert=False)
+        # Rules v2: the newsroom's articles reword stories (maybe inserted just above).
+        for article in st.articles:
+            await conn.execute(
+                update(NEWS)
+                .where(NEWS.c.season_id == st.season_id, NEWS.c.news_id == article["news_id"])
+                .values(headline=article["headline"], body=article["body"])
+            )

@@ -488,6 +488,19 @@ class TestRelationalContract:
         assert [(i.news_id, i.kind, i.symbol, i.headline, i.body, i.sentiment) for i in items] == [
             ("5.1", "earnings", "BOLT", "BOLT smashes estimates", "A +4.0% surprise.", 50)
         ]
+        article = ev.ArticlePublished(
+            tick=6, command_id="article:5.1", agent_id="newsroom", news_id="5.1",
+            headline="Bolt bolts higher", summary="The quarter crushes the consensus.",
+            sentiment=70,
+        )  # fmt: skip
+        await proj.apply([Sequenced(n + 2, article)])  # type: ignore[arg-type]
+        (item,) = await q.news(engine, season)
+        assert (item.news_id, item.headline, item.body, item.sentiment) == (
+            "5.1",
+            "Bolt bolts higher",
+            "The quarter crushes the consensus.",
+            50,  # the story's: what moved the built-in traders
+        )
 
     async def test_action_outcomes(
         self, engine: AsyncEngine, proj: RelationalProjection, season: str
