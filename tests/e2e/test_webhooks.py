@@ -67,6 +67,11 @@ class Receiver:
         return JSONResponse({})
 
 
+def _deliveries(env: Env, outcome: str) -> float | None:
+    registry = env.gateway.deps.metrics.registry
+    return registry.get_sample_value("wallstreetsim_webhook_deliveries_total", {"outcome": outcome})
+
+
 async def test_webhook_round_trip(nats_url: str, tmp_path: Path) -> None:
     receiver = Receiver()
     app = Starlette(routes=[Route("/hook", receiver.endpoint, methods=["POST"])])
@@ -97,6 +102,10 @@ async def test_webhook_round_trip(nats_url: str, tmp_path: Path) -> None:
         status = await wss.action("wh-rumor-1")
         assert status["status"] == "accepted"
         assert status["outcome"]["tick"] > (receiver.answered_tick or 0)
+        delivered = _deliveries(env, "delivered")
+        assert delivered is not None
+        assert delivered >= 1  # the metric counts them (webhook delivery outcomes)
+        assert _deliveries(env, "failed") is None  # none failed: no such sample yet
 
 
 async def test_private_callbacks_refused_unless_allowed(nats_url: str, tmp_path: Path) -> None:
@@ -190,8 +199,12 @@ async def test_webhook_redirects_are_not_followed(nats_url: str, tmp_path: Path)
                 return redirector.hits >= 3
 
             await eventually(redirected_three_times, timeout=15)
+            hits = redirector.hits
             assert elsewhere.hits == 0
             assert any(r.failed for r in env.webhooks.reports)
+            # One fan-out at a time: every redirect but one still in flight is counted failed.
+            assert (_deliveries(env, "failed") or 0) >= hits - 1
+            assert _deliveries(env, "delivered") is None
 
 
 class SlowReceiver:
