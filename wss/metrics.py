@@ -159,15 +159,16 @@ class Metrics:
         if source is None:
             return
         world = source.world
+        # list() copies in one step under the GIL: a scrape from the metrics server's
+        # thread never iterates a dict the event loop is changing.
+        accounts = list(world.accounts.values())
         counts = dict.fromkeys(AgentStatus, 0)
-        for account in world.accounts.values():
+        for account in accounts:
             counts[account.status] += 1
-        companies = world.companies.values()
+        companies = list(world.companies.values())
         cap = sum(c.last_price * c.shares_outstanding for c in companies)
         yield _gauge("tick_current", "The last closed tick of the season", world.tick)
-        yield _gauge(
-            "agents_total", "Agents in the season, built-in and registered", len(world.accounts)
-        )
+        yield _gauge("agents_total", "Agents in the season, built-in and registered", len(accounts))
         yield _gauge("agents_active", "Agents that may trade", counts[AgentStatus.ACTIVE])
         yield _gauge("agents_bankrupt", "Bankrupt agents", counts[AgentStatus.BANKRUPT])
         yield _gauge("agents_imprisoned", "Agents in prison", counts[AgentStatus.IMPRISONED])
