@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import contextlib
+import importlib
 import json
 import signal
 import sys
@@ -18,7 +19,10 @@ from wss.natsserver import NatsServerError, NatsServerNotFound, NatsUnreachable
 from wss.settings import Settings
 
 if TYPE_CHECKING:
+    from nats.aio.client import Client
+
     from schemas.config import SeasonConfig
+    from wss.seasonlog import SeasonLog
 
 
 def _parser(argv: Sequence[str]) -> argparse.ArgumentParser:
@@ -147,34 +151,63 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 1
 
 
-async def _run(settings: Settings, args: argparse.Namespace) -> int:
-    from wss.bootstrap import nats  # noqa: PLC0415
-    from wss.gatewaywiring import serve_gateway  # noqa: PLC0415
-    from wss.logs import bind  # noqa: PLC0415
-    from wss.metrics import Metrics, serve_metrics  # noqa: PLC0415
-    from wss.readside import ReadSide  # noqa: PLC0415
-    from wss.readside import prepare as prepare_read_side  # noqa: PLC0415
-    from wss.season import create_season, new_seed, run_engine, take_lease  # noqa: PLC0415
+# What `wss run` serves with, imported in a thread while the embedded nats-server starts
+# (restoring a long season's log takes seconds; so do these imports): a resume pays the
+# longer of the two, not their sum.
+SERVING_MODULES = (
+    "wss.gatewaywiring",
+    "wss.readside",
+    "wss.season",
+    "wss.metrics",
+    "chdb",
+    "pandas",
+)
+
+
+def _import_serving_modules() -> None:
+    for name in SERVING_MODULES:
+        importlib.import_module(name)
+
+
+async def _open_season(nc: "Client", settings: Settings, args: argparse.Namespace) -> "SeasonLog":
+    """The season to run: the one ``--season`` names (resumed), or a new one."""
+    from wss.season import create_season, new_seed  # noqa: PLC0415
     from wss.seasonlog import SeasonLog  # noqa: PLC0415
     from wss.seasonstatus import observed  # noqa: PLC0415
+
+    if args.season:
+        log = SeasonLog(nc, args.season)
+        info = await observed(log, await log.require(), settings.lease_seconds)
+        if info.status == "ended":
+            raise WssError(f"season {log.season} has ended; replay it with the replayer")
+        print(f"season {log.season} (seed {info.seed}) resumes at tick {info.tick}", flush=True)
+        return log
+    seed = args.seed if args.seed is not None else new_seed()
+    config, version = _season_config(args.config)
+    log = await create_season(nc, seed, config, rules_version=version)
+    print(f"season {log.season} created with seed {seed}", flush=True)
+    return log
+
+
+async def _run(settings: Settings, args: argparse.Namespace) -> int:
+    from wss.bootstrap import nats  # noqa: PLC0415
+    from wss.logs import bind  # noqa: PLC0415
 
     stop = _stop_on_signals()
     if args.season and args.config:
         raise WssError(
             "--config sets up a new season; change a season's rules with wss replay fork"
         )
+    importing = asyncio.create_task(asyncio.to_thread(_import_serving_modules))
     async with nats(settings) as conn:
-        if args.season:
-            log = SeasonLog(conn.nc, args.season)
-            info = await observed(log, await log.require(), settings.lease_seconds)
-            if info.status == "ended":
-                raise WssError(f"season {log.season} has ended; replay it with the replayer")
-            print(f"season {log.season} (seed {info.seed}) resumes at tick {info.tick}", flush=True)
-        else:
-            seed = args.seed if args.seed is not None else new_seed()
-            config, version = _season_config(args.config)
-            log = await create_season(conn.nc, seed, config, rules_version=version)
-            print(f"season {log.season} created with seed {seed}", flush=True)
+        await importing
+        from wss.gatewaywiring import serve_gateway  # noqa: PLC0415
+        from wss.metrics import Metrics, serve_metrics  # noqa: PLC0415
+        from wss.readside import ReadSide  # noqa: PLC0415
+        from wss.readside import prepare as prepare_read_side  # noqa: PLC0415
+        from wss.season import run_engine, take_lease  # noqa: PLC0415
+
+        log = await _open_season(conn.nc, settings, args)
         print(f"log: {conn.url}  streams {log.streams.command_stream}, {log.streams.event_stream}")
         quiet = args.tick_ms == 0 and args.ticks is not None and args.ticks > 50
         lease = await take_lease(log, settings)  # before anything else: fail fast if fenced
