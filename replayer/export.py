@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from domain.state import World
 from replayer.fold import Progress, fold
+from replayer.pnl import opening_worth, pnl
 from schemas import events as ev
 from schemas.enums import OrderType, Side
 from wss.eventstore.jetstream import StoredMsg
@@ -95,6 +96,7 @@ class _Collector:
         self.tables = _tables()
         self.limits: dict[int, tuple[str, int, int, str]] = {}  # id -> (symbol, price, dir, agent)
         self.cases: dict[int, list[Any]] = {}  # case id -> its row, completed at the verdict
+        self.opening: dict[str, int] = {}  # each agent's worth after the genesis (replayer.pnl)
 
     def on_tick(
         self, world: World, closed: ev.TickClosed, tick: list[tuple[StoredMsg, ev.EventBase]]
@@ -183,11 +185,12 @@ class _Collector:
                 for n, (price, size, orders) in enumerate(levels, start=1):
                     depth.append((tick, symbol, side, n, price, size, orders))
         agents = self.tables["agents"].rows
+        if tick == 0:
+            self.opening = opening_worth(world)
         for a in world.accounts.values():
-            equity = world.equity(a)
             agents.append(
                 (tick, a.agent_id, a.name, a.role.value, a.strategy.value, a.status.value,
-                 a.cash, equity, equity - a.starting_cash)
+                 a.cash, world.equity(a), pnl(world, a, self.opening))
             )  # fmt: skip
 
     _handlers: dict[type, Callable[["_Collector", int, Any], None]] = {

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from domain import evolve
 from domain.state import World
+from replayer.pnl import opening_worth
 from schemas import events as ev
 from schemas.events import parse_event
 from wss.eventstore.jetstream import StoredMsg
@@ -30,6 +31,8 @@ class Folded:
     last_hash: str  # the state hash of the last whole tick folded ("" before genesis)
     closed_seq: int = 0  # the stream sequence of that tick's TickClosed
     partial: list[StoredMsg] = field(default_factory=list)  # a half-published tail
+    # Each agent's equity right after the genesis tick, when the fold saw it (replayer.pnl)
+    opening_worth: dict[str, int] = field(default_factory=dict)
 
     @property
     def ticks(self) -> int:
@@ -71,6 +74,8 @@ async def fold(
                     evolve(world, decided)
                 evolve(world, event)
                 out.last_hash, out.closed_seq = event.state_hash, msg.seq
+                if event.tick == 0:
+                    out.opening_worth = opening_worth(world)
                 if on_tick is not None:
                     pending.append((msg, event))
                     on_tick(world, event, pending)

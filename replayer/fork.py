@@ -28,6 +28,7 @@ from domain.rules.configuration import FIXED_AT_GENESIS
 from domain.rules.versions import RULE_SETS, UnknownRulesVersion
 from domain.state import World
 from replayer.fold import OnTick, Progress, fold
+from replayer.pnl import pnl
 from schemas import commands as cmd
 from schemas import events as ev
 from schemas.config import SeasonConfig
@@ -129,7 +130,7 @@ def changed_config(
 
 async def _cuts(
     log: SeasonLog, on_tick: OnTick, progress: Progress | None
-) -> tuple[list[TickCut], World]:
+) -> tuple[list[TickCut], World, dict[str, int]]:
     """Fold the whole season, recording each tick's command range and hash."""
     cuts: list[TickCut] = []
 
@@ -147,8 +148,8 @@ async def _cuts(
         )
         on_tick(world, closed, tick)
 
-    world = (await fold(log, on_tick=record, progress=progress)).world
-    return cuts, world
+    folded = await fold(log, on_tick=record, progress=progress)
+    return cuts, folded.world, folded.opening_worth
 
 
 async def _copy_commands(source: SeasonLog, target: SeasonLog, first: int, last: int) -> int:
@@ -201,6 +202,7 @@ class _Plan:
     rules_version: int
     kept: list[list[tuple[str, bytes]]]  # the stored events of ticks 0..T, tick by tick
     image: dict[str, Any]  # the world at T (domain.hashing.snapshot)
+    opening: dict[str, int]  # each agent's worth after the genesis, which both share
 
 
 async def _plan(original: SeasonLog, at: int, progress: Progress | None) -> _Plan:
@@ -221,7 +223,7 @@ async def _plan(original: SeasonLog, at: int, progress: Progress | None) -> _Pla
             rules["config"], rules["version"] = world.config, world.rules_version
             rules["image"] = snapshot(world)
 
-    cuts, end = await _cuts(original, on_original, progress)
+    cuts, end, opening = await _cuts(original, on_original, progress)
     if not cuts:
         raise WssError(f"season {original.season} has no closed tick yet")
     if not 0 <= at <= cuts[-1].tick:
@@ -229,7 +231,16 @@ async def _plan(original: SeasonLog, at: int, progress: Progress | None) -> _Pla
             f"tick {at} is out of range: season {original.season} has ticks 0..{cuts[-1].tick}"
         )
     return _Plan(
-        info, at, cuts, course, end, rules["config"], rules["version"], kept, rules["image"]
+        info,
+        at,
+        cuts,
+        course,
+        end,
+        rules["config"],
+        rules["version"],
+        kept,
+        rules["image"],
+        opening,
     )
 
 
@@ -366,7 +377,7 @@ def _report(plan: _Plan, report: ForkReport, course: Path, fork_end: World) -> F
     for world, name in ((plan.end, "original"), (fork_end, "fork")):
         for account in world.accounts.values():
             row = report.pnl.setdefault(account.agent_id, {"original": 0, "fork": 0})
-            row[name] = world.equity(account) - account.starting_cash
+            row[name] = pnl(world, account, plan.opening)
     report.prices = {
         symbol: [[t, before.prices[t][symbol], course.prices[t][symbol]] for t in ticks]
         for symbol in plan.end.companies

@@ -11,7 +11,8 @@ The figures come from the season's tables (``replayer.export``), with these defi
 - **volume-volatility**: the Pearson correlation of a bar's volume with its |return|.
 - **spread and depth over the day**: the mean quoted spread (ask - bid, cents, where both
   exist) and the mean shares at the best bid plus best ask, by minute of the trading day.
-- **P&L**: each agent's equity minus starting cash at the last tick, and the sum by role.
+- **P&L**: each agent's equity at the last tick minus its worth when it entered the
+  season (`replayer.pnl`), and the sum by role.
 - **the SEC** (rules v2): the seeded crooks (accounts whose strategy has an offence,
   ``domain.traders.registry.OFFENCE_OF``) are the truth. ``flagged`` are the agents the
   SEC's surveillance opened a case on (``opened_by == "sec"``), ``convicted`` those any

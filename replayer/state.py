@@ -8,6 +8,7 @@ up without a change here. Books are written by price level, best first.
 
 import dataclasses
 from collections import deque
+from collections.abc import Mapping
 from enum import Enum
 from typing import Any
 
@@ -15,6 +16,7 @@ from pydantic import BaseModel
 
 from domain.orderbook import OrderBook, Side
 from domain.state import Account, World
+from replayer.pnl import pnl
 
 NOT_STATE = frozenset({"order_rows"})  # caches kept beside the state (domain/hashing.py)
 
@@ -59,18 +61,22 @@ def book_levels(book: OrderBook) -> dict[str, list[dict[str, int]]]:
     return {"bids": _levels(book.bids), "asks": _levels(book.asks)}
 
 
-def _account(world: World, account: Account) -> dict[str, Any]:
+def _account(world: World, account: Account, opening: Mapping[str, int]) -> dict[str, Any]:
     out: dict[str, Any] = plain(account)
-    equity = world.equity(account)
-    out["equity"], out["pnl"] = equity, equity - account.starting_cash
+    out["equity"], out["pnl"] = world.equity(account), pnl(world, account, opening)
     return out
 
 
 def world_json(
-    world: World, *, agent: str | None = None, symbol: str | None = None
+    world: World,
+    *,
+    agent: str | None = None,
+    symbol: str | None = None,
+    opening: Mapping[str, int] | None = None,
 ) -> dict[str, Any]:
     """The whole world (or one agent's / one symbol's part of its accounts, orders,
-    companies and books) as JSON-able data."""
+    companies and books) as JSON-able data; ``opening``: each agent's worth after the
+    genesis (``replayer.pnl``), for its P&L."""
     out: dict[str, Any] = {}
     for f in dataclasses.fields(world):
         if f.name in NOT_STATE:
@@ -78,7 +84,7 @@ def world_json(
         value = getattr(world, f.name)
         if f.name == "accounts":
             out[f.name] = {
-                a.agent_id: _account(world, a)
+                a.agent_id: _account(world, a, opening or {})
                 for a in value.values()
                 if agent is None or a.agent_id == agent
             }

@@ -133,7 +133,9 @@ async def _state(settings: Settings, args: argparse.Namespace) -> int:
         "season": args.season,
         "tick": world.tick,
         "state_hash": folded.last_hash,
-        "world": world_json(world, agent=args.agent, symbol=args.symbol),
+        "world": world_json(
+            world, agent=args.agent, symbol=args.symbol, opening=folded.opening_worth
+        ),
     }
     json.dump(body, sys.stdout, separators=(",", ":"))
     sys.stdout.write("\n")

@@ -28,7 +28,7 @@ async def test_replay_state_prints_books_accounts_companies_at_the_tick(
     assert body["tick"] == 5
     assert body["state_hash"] == ran.hashes[5]
     world = body["world"]
-    assert world == json.loads(json.dumps(world_json(folded.world)))
+    assert world == json.loads(json.dumps(world_json(folded.world, opening=folded.opening_worth)))
     assert set(world["accounts"]) >= {"alice", "bob"}
     symbol = next(iter(world["companies"]))
     book = world["books"][symbol]
