@@ -5,52 +5,18 @@ alerted in its TickWebhook, and a conviction puts it in /legal/prison."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
-from gateway.client import SseEvent, WssApiError, WssClient
-from gateway.models import TickWebhook
+from gateway.client import WssApiError, WssClient
 from projections.sse_bench import running_server
 from tests.e2e.gateway_env import eventually, gateway_env
+from tests.e2e.live import Inbox, listening
 from tests.e2e.test_webhooks import hook_app_for
 
 pytestmark = pytest.mark.timeout(90)
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.hooks: list[TickWebhook] = []
-
-    async def endpoint(self, request: Request) -> Response:
-        self.hooks.append(TickWebhook.model_validate_json(await request.body()))
-        return JSONResponse({})
-
-    def alerts(self, kind: str) -> list[dict[str, Any]]:
-        return [a for h in self.hooks for a in h.alerts if a.get("alert") == kind]
-
-
-@contextlib.asynccontextmanager
-async def listening(wss: WssClient, channels: list[str]) -> AsyncIterator[list[SseEvent]]:
-    seen: list[SseEvent] = []
-
-    async def listen() -> None:
-        async for event in wss.stream(channels, last_event_id=0):
-            seen.append(event)  # noqa: PERF401 - appended live, read by the test meanwhile
-
-    task = asyncio.create_task(listen())
-    try:
-        yield seen
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def test_a_case_is_built_charged_and_judged_in_public(nats_url: str, tmp_path: Path) -> None:

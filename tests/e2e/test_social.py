@@ -5,48 +5,17 @@ a rumor is news with its author and costs the author reputation on its public pr
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from pathlib import Path
 
 import pytest
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
 from gateway.client import SseEvent, WssApiError, WssClient
-from gateway.models import TickWebhook
 from projections.sse_bench import running_server
 from tests.e2e.gateway_env import eventually, gateway_env
+from tests.e2e.live import Inbox, listening
 from tests.e2e.test_webhooks import hook_app_for
 
 pytestmark = pytest.mark.timeout(60)
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.hooks: list[TickWebhook] = []
-
-    async def endpoint(self, request: Request) -> Response:
-        self.hooks.append(TickWebhook.model_validate_json(await request.body()))
-        return JSONResponse({})
-
-    def messages(self) -> list[dict[str, object]]:
-        return [m for h in self.hooks for m in h.messages]
-
-
-@contextlib.asynccontextmanager
-async def _listening(wss: WssClient, channels: list[str], seen: list[SseEvent]):  # type: ignore[no-untyped-def]
-    async def listen() -> None:
-        async for event in wss.stream(channels, last_event_id=0):
-            seen.append(event)  # noqa: PERF401 - appended live, read by the test meanwhile
-
-    task = asyncio.create_task(listen())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def test_a_message_arrives_by_webhook_sse_and_api(nats_url: str, tmp_path: Path) -> None:
@@ -61,8 +30,7 @@ async def test_a_message_arrives_by_webhook_sse_and_api(nats_url: str, tmp_path:
         me = await target.register("target", "quant", callback_url=f"{hook_url}/hook")
         them = await sender.register("sender", "quant")
         await other.register("other", "quant")
-        seen: list[SseEvent] = []
-        async with _listening(target, [f"agent:{me['agent_id']}"], seen):
+        async with listening(target, [f"agent:{me['agent_id']}"]) as seen:
             sent = await sender.act(
                 {"type": "MESSAGE", "target_agent_id": me["agent_id"], "content": "psst: APEX"}
             )
@@ -109,8 +77,7 @@ async def test_an_alliance_forms_is_public_and_dissolves(nats_url: str, tmp_path
     ):
         ida = (await a.register("ally-a", "quant"))["agent_id"]
         idb = (await b.register("ally-b", "influencer"))["agent_id"]
-        news: list[SseEvent] = []
-        async with _listening(spectator, ["news"], news):
+        async with listening(spectator, ["news"]) as news:
             first = await a.act({"type": "ALLY", "target_agent_id": idb, "proposal": "team?"})
             proposed = await a.wait_action(first["actions"][0]["command_id"], wait_seconds=10)
             assert proposed["outcome"]["event_type"] == "AllianceProposed"
